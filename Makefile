@@ -1,0 +1,44 @@
+# Two commands for a newcomer: `make demo` (install, crawl the replica portal into archive/) and
+# `make test` (install, lint, run the whole suite). Everything installs into .venv from pyproject.toml.
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -euo pipefail -c
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+ARCHIVE ?= archive
+# Politeness relaxed for loopback only: the replica is ours and on this machine.
+LOOPBACK := -s AUTOTHROTTLE_ENABLED=False -s DOWNLOAD_DELAY=0 -s CONCURRENT_REQUESTS_PER_DOMAIN=16
+
+.PHONY: install demo test lint clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	mkdir -p $(ARCHIVE)
+	rm -f $(ARCHIVE)/.replica-port
+	$(BIN)/python -m tests.replica --port 0 --port-file $(ARCHIVE)/.replica-port > /dev/null &
+	replica=$$!
+	trap 'kill $$replica 2>/dev/null || true' EXIT
+	for _ in $$(seq 100); do [ -s $(ARCHIVE)/.replica-port ] && break; sleep 0.1; done
+	origin=http://127.0.0.1:$$(cat $(ARCHIVE)/.replica-port)/
+	echo "Replica portal at $$origin; crawling it into $(ARCHIVE)/"
+	$(BIN)/scrapy crawl baonamdinh -a base_url=$$origin -s ARCHIVE_DIR=$(ARCHIVE) $(LOOPBACK) -L WARNING
+	$(BIN)/scrapy export -s ARCHIVE_DIR=$(ARCHIVE) --format jsonl --output $(ARCHIVE)/articles.jsonl
+	$(BIN)/scrapy report -s ARCHIVE_DIR=$(ARCHIVE)
+
+lint: install
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(ARCHIVE) .pytest_cache .ruff_cache

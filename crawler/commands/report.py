@@ -1,0 +1,55 @@
+"""``scrapy report``: what the archive under ``ARCHIVE_DIR`` holds, and how the last crawl went.
+
+Prints the last crawl's summary block (from ``<ARCHIVE_DIR>/last-crawl.json``), the articles in
+the store per site with their date range, and the WARC files with their sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+from pathlib import Path
+
+from scrapy.commands import ScrapyCommand
+
+from crawler.extensions.summary import format_summary
+from crawler.pipelines.store import articles_db_path
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings = {"LOG_ENABLED": False}
+
+    def short_desc(self) -> str:
+        return "Summarize the archive: last crawl, stored articles, WARC files"
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        archive = Path(self.settings["ARCHIVE_DIR"])
+        summary_file = archive / "last-crawl.json"
+        if summary_file.exists():
+            summary = json.loads(summary_file.read_text())
+            print(format_summary(summary["spider"], summary["finish_reason"], summary))
+        else:
+            print(f"No crawl summary at {summary_file}")
+        db = articles_db_path(self.settings)
+        if db.exists():
+            with sqlite3.connect(db) as connection:
+                rows = connection.execute(
+                    "SELECT site, COUNT(*), MIN(published), MAX(published) FROM articles "
+                    "GROUP BY site ORDER BY site"
+                ).fetchall()
+            print(f"Article store {db}:")
+            for site, count, first, last in rows:
+                print(f"  {site}: {count} articles, published {first} .. {last}")
+        else:
+            print(f"No article store at {db}")
+        warcs = sorted((archive / "warc").glob("*.warc.gz*"))
+        total = sum(path.stat().st_size for path in warcs)
+        print(f"WARC files in {archive / 'warc'}: {len(warcs)}, {total / 1e6:.2f} MB")
+        for path in warcs:
+            print(f"  {path.name}  {path.stat().st_size / 1e6:.2f} MB")
+        exports = sorted(archive.glob("*.jsonl")) + sorted(archive.glob("*.csv"))
+        for path in exports:
+            print(f"Export: {path} ({path.stat().st_size / 1e6:.2f} MB)")

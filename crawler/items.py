@@ -1,0 +1,35 @@
+"""The Article item: the researchers' contract (see docs/researcher.md for every field)."""
+
+from __future__ import annotations
+
+import scrapy
+
+
+class Article(scrapy.Item):
+    """One news article as parsed from one archived response.
+
+    Text fields are clean (no layout noise); ``body`` holds paragraphs separated by blank lines.
+    Dates are ISO 8601 with their UTC offset. Fields a page lacks are None or empty, never guessed.
+    """
+
+    url = scrapy.Field()  # the URL fetched
+    canonical_url = scrapy.Field()  # <link rel=canonical>, else url; the store's key
+    site = scrapy.Field()  # site profile id, e.g. "baonamdinh"
+    title = scrapy.Field()
+    lead = scrapy.Field()  # the sapo
+    body = scrapy.Field()
+    published = scrapy.Field()  # "2020-02-12T19:29:00+07:00" (date only when the page has no time)
+    published_source = scrapy.Field()  # selector | meta | json-ld
+    modified = scrapy.Field()
+    authors = scrapy.Field()  # ["Lam Hồng"]
+    credit = scrapy.Field()  # "Tin, ảnh"
+    section = scrapy.Field()
+    tags = scrapy.Field()
+    images = scrapy.Field()  # [{"src", "caption", "credit"}]
+    language = scrapy.Field()
+    title_source = scrapy.Field()
+    body_source = scrapy.Field()  # selector | generic
+    fetched = scrapy.Field()  # UTC, when the response arrived
+    warc = scrapy.Field()  # {"filename", "record_id", "offset", "length", "payload_digest", …}
+    content_hash = scrapy.Field()
+    version = scrapy.Field()  # assigned by the store

@@ -1,0 +1,433 @@
+"""Parse the publication dates that Vietnamese news portals print next to an article.
+
+A portal's date element holds its label along with the date, in one of a few dozen shapes::
+
+    Cập nhật lúc19:29, Thứ Tư, 12/02/2020 (GMT+7)
+    Thứ hai, 12/8/2024, 07:30 (GMT+7)
+    15:42 | 21/11/2023
+    2026-03-07T08:52:11.000 +07:00
+
+`parse_vietnamese_datetime` turns such text into a timezone-aware `ParsedDate`. Precompiled
+regular expressions isolate the date and the time of day wherever they sit in the string (the
+fast path, ~100,000 strings/s); only a string with no known shape goes to dateparser,
+which returns None for whole lines like the first one above and manages ~700 strings/s.
+`bench/bench_dates.py` measures both on the shapes the tests cover.
+
+Time zones: an explicit marker (``GMT+7``, ``UTC+07:00``, an ISO 8601 offset, ``Z``) wins;
+otherwise the wall-clock time is read in the site's zone (``Asia/Ho_Chi_Minh`` by default).
+
+`is_date_line` tells the text cleaner that a short line is only a date / "updated at" line, so it
+can be dropped from an article body.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from datetime import timezone as dt_timezone
+from functools import lru_cache
+from typing import TYPE_CHECKING, NamedTuple
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from dateparser.date import DateDataParser
+
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+
+# A date line longer than this is a sentence that mentions a date, not a date line.
+DATE_LINE_MAX_WORDS = 12
+
+_SPACE_RE = re.compile(r"\s+")
+
+# An ISO 8601 date-time, as found in JSON-LD, <meta> and <time datetime>. Some CMSs put a space
+# before the offset ("2026-03-07T08:52:11.000 +07:00"); fractions of a second are dropped.
+_ISO_DATETIME_RE = re.compile(
+    r"(?<!\d)(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"
+    r"[T ](?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,]\d{1,9})?)?"
+    r"(?:\s?(?P<offset>Z|[+\-−]\d{2}(?::?\d{2})?))?"
+    r"(?![\d:])"
+)
+
+# Day-first dates with one separator used throughout: 12/02/2020, 12-2-2020, 12.02.2020.
+_DMY_RE = re.compile(
+    r"(?<!\d)(?P<day>\d{1,2})(?P<sep>[/.\-])(?P<month>\d{1,2})(?P=sep)(?P<year>\d{4})(?!\d)"
+)
+# Year-first dates: 2024-08-12, 2024/08/12.
+_YMD_RE = re.compile(
+    r"(?<!\d)(?P<year>\d{4})(?P<sep>[/.\-])(?P<month>\d{1,2})(?P=sep)(?P<day>\d{1,2})(?!\d)"
+)
+# Dates spelled with words: "Ngày 5 tháng 6 năm 2023", "12 tháng 2, 2020".
+_WORDED_DATE_RE = re.compile(
+    r"(?<!\d)(?P<day>\d{1,2})\s*tháng\s*(?P<month>\d{1,2})\s*(?:,|năm)?\s*(?P<year>\d{4})(?!\d)",
+    re.IGNORECASE,
+)
+_DATE_PATTERNS = (_DMY_RE, _YMD_RE, _WORDED_DATE_RE)
+
+# Times of day: 19:29, 19:29:10, 7:05, 19h29. The lookbehind keeps "12:02" out of "2020:12:02".
+_CLOCK_RE = re.compile(
+    r"(?<![\d:])(?P<hour>\d{1,2})[:hH](?P<minute>\d{2})"
+    r"(?::(?P<second>\d{2})(?:[.,]\d{1,6})?)?(?![\d:])"
+)
+# Times spelled with words: "19 giờ 29 phút", "7 giờ".
+_SPOKEN_TIME_RE = re.compile(
+    r"(?<!\d)(?P<hour>\d{1,2})\s*(?:giờ|Giờ|GIỜ)(?:\s*(?P<minute>\d{1,2})(?:\s*(?:phút|Phút|PHÚT))?)?"
+    r"(?![^\W\d_])"
+)
+# A 12-hour clock marker right after the time: AM/PM, the Vietnamese locale's SA/CH, or the part
+# of the day in words ("7 giờ tối" is 19:00).
+_MERIDIEM_RE = re.compile(
+    r"\s*(?P<meridiem>[ap]\.?m\.?|sa|ch|sáng|trưa|chiều|tối)(?![^\W\d_])",
+    re.IGNORECASE,
+)
+_PM_MARKERS = frozenset({"pm", "p.m", "p.m.", "pm.", "ch", "chiều", "tối"})
+_AM_MARKERS = frozenset({"am", "a.m", "a.m.", "am.", "sa"})
+# "1 giờ trưa" to "4 giờ trưa" are afternoon hours.
+_LATEST_NOON_HOUR = 5
+# The same markers as standalone words, for blanking them out of a date line.
+_MERIDIEM_WORD_RE = re.compile(r"(?<![^\W\d_])(?:[ap]\.?m\.?|sa|ch)(?![^\W\d_])", re.IGNORECASE)
+
+# "(GMT+7)", "GMT+07:00", "UTC+7": sets the offset of the date it accompanies. Case-sensitive so
+# the regex engine can scan for the literal prefix: portals always write the capitals.
+_OFFSET_MARKER_RE = re.compile(
+    r"(?:GMT|UTC)\s*(?P<sign>[+\-−])\s*(?P<hours>\d{1,2})(?::?(?P<minutes>\d{2}))?(?!\d)"
+)
+
+# dateparser is only worth asking about strings that name a year; without one it happily returns
+# relative dates ("2 giờ trước") computed from today, which would be wrong on a re-parse.
+_YEAR_RE = re.compile(r"(?<!\d)(?:1[89]|2\d)\d{2}(?!\d)")
+
+# Labels, weekdays and other words that surround a date in a date element. Longer phrases come
+# first so that "cập nhật lần cuối" wins over "cập nhật".
+_DATE_LABEL_WORDS = (
+    "cập nhật lần cuối",
+    "cập nhật lúc",
+    "cập nhật",
+    "ngày đăng",
+    "ngày cập nhật",
+    "đăng lúc",
+    "đăng ngày",
+    "đăng",
+    "xuất bản",
+    "thời gian",
+    "ngày",
+    "lúc",
+    "thứ hai",
+    "thứ ba",
+    "thứ tư",
+    "thứ năm",
+    "thứ sáu",
+    "thứ bảy",
+    "thứ bẩy",
+    "thứ 2",
+    "thứ 3",
+    "thứ 4",
+    "thứ 5",
+    "thứ 6",
+    "thứ 7",
+    "chủ nhật",
+    "cn",
+    "t2",
+    "t3",
+    "t4",
+    "t5",
+    "t6",
+    "t7",
+    "last updated",
+    "updated",
+    "posted",
+    "published",
+    "on",
+    "at",
+)
+# Words of a spelled time of day; blanked from date lines, but kept for dateparser to read.
+_TIME_WORDS = ("giờ", "phút", "sáng", "trưa", "chiều", "tối")
+
+
+def _word_regex(words: tuple[str, ...]) -> re.Pattern[str]:
+    """Compile an alternation of whole words or phrases, case-insensitive."""
+    alternatives = "|".join(re.escape(word).replace(r"\ ", r"\s+") for word in words)
+    return re.compile(rf"(?<![^\W\d_])(?:{alternatives})(?![^\W\d_])", re.IGNORECASE)
+
+
+_DATE_LABEL_RE = _word_regex(_DATE_LABEL_WORDS)
+_TIME_WORD_RE = _word_regex(_TIME_WORDS)
+_FALLBACK_SEPARATOR_RE = re.compile(r"\s*[|•·]\s*|\s+[-–—]\s+")
+_EDGE_PUNCTUATION_RE = re.compile(r"^[\W_]+|[\W_]+$")
+_LETTER_OR_DIGIT_RE = re.compile(r"[^\W_]")
+
+
+@dataclass(frozen=True)
+class ParsedDate:
+    """A date read from a page: a timezone-aware value and whether the page gave a time of day.
+
+    ``value`` is midnight in the applicable zone when ``has_time`` is False; `iso` then prints the
+    date alone, because we never invent a time of day.
+    """
+
+    value: datetime
+    has_time: bool
+    source_text: str
+
+    def iso(self) -> str:
+        """Return ISO 8601: ``2020-02-12T19:29:00+07:00``, or ``2023-06-05`` without a time."""
+        if self.has_time:
+            return self.value.isoformat(timespec="seconds")
+        return self.value.date().isoformat()
+
+
+def parse_vietnamese_datetime(
+    text: str, timezone: str = DEFAULT_TIMEZONE, *, fallback: bool = True
+) -> ParsedDate | None:
+    """Parse the text of a date element into a timezone-aware `ParsedDate`.
+
+    ``timezone`` is the site's IANA zone, applied when the text carries no offset. Returns None
+    when no date (day, month and year) can be read, or when the date or time read is impossible
+    (31/02/2020, 25:61): never raises on page text. ``fallback=False`` skips dateparser and
+    answers from the precompiled shapes alone (used by the benchmark).
+    """
+    normalized = _normalize(text)
+    if not normalized:
+        return None
+    try:
+        parsed = _parse_known_shapes(normalized, timezone)
+        if parsed is None and fallback:
+            parsed = _parse_with_dateparser(normalized, timezone)
+    except (ValueError, OverflowError):
+        # Out-of-range day, month, hour or offset: a date the page got wrong is no date.
+        return None
+    if parsed is None:
+        return None
+    value, has_time = parsed
+    return ParsedDate(value=value, has_time=has_time, source_text=text)
+
+
+def is_date_line(text: str) -> bool:
+    """Return True when a short line holds a date and nothing but date labels around it.
+
+    ``Cập nhật lúc19:29, Thứ Tư, 12/02/2020 (GMT+7)``, ``15:42 | 21/11/2023`` and
+    ``Ngày đăng: 05/06/2023`` are date lines; ``Ngày 12/02/2020, tỉnh tổ chức hội nghị.`` is
+    a sentence that happens to contain a date.
+    """
+    line = _normalize(text)
+    if not line or len(line.split()) > DATE_LINE_MAX_WORDS:
+        return False
+    match = _ISO_DATETIME_RE.search(line)
+    if match is None:
+        match = _search_date(line)
+    if match is None:
+        return False
+    rest = _blank(line, match)
+    rest = _OFFSET_MARKER_RE.sub(" ", rest)
+    rest = _CLOCK_RE.sub(" ", rest)
+    rest = _SPOKEN_TIME_RE.sub(" ", rest)
+    rest = _DATE_LABEL_RE.sub(" ", rest)
+    rest = _TIME_WORD_RE.sub(" ", rest)
+    rest = _MERIDIEM_WORD_RE.sub(" ", rest)
+    return _LETTER_OR_DIGIT_RE.search(rest) is None
+
+
+def _normalize(text: str) -> str:
+    """Return NFC text with every whitespace run (NBSP included) turned into one space."""
+    return _SPACE_RE.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+def _parse_known_shapes(text: str, zone_name: str) -> tuple[datetime, bool] | None:
+    """Read the date with the precompiled shapes; None when none of them is present.
+
+    Raises ValueError when a shape is present but names an impossible date or time.
+    """
+    iso = _ISO_DATETIME_RE.search(text)
+    if iso is not None:
+        offset = iso.group("offset")
+        if offset:
+            zone = _zone_from_iso_offset(offset)
+        else:
+            zone = _zone_from_marker(text) or _site_zone(zone_name)
+        year, month, day = map(int, iso.group("year", "month", "day"))
+        clock = _checked_time(*iso.group("hour", "minute", "second"))
+        return datetime(year, month, day, *clock, tzinfo=zone), True
+
+    marker = _OFFSET_MARKER_RE.search(text)
+    rest = _blank(text, marker) if marker is not None else text
+    found = _search_date(rest)
+    if found is None:
+        return None
+    year, month, day = map(int, found.group("year", "month", "day"))
+    clock = _find_time(_blank(rest, found))
+    zone = _zone_from_marker_match(marker) if marker is not None else _site_zone(zone_name)
+    hour, minute, second = clock[:3] if clock is not None else (0, 0, 0)
+    # datetime() raises ValueError for 31/02, which the caller turns into None.
+    value = datetime(year, month, day, hour, minute, second, tzinfo=zone)
+    return value, clock is not None
+
+
+def _parse_with_dateparser(text: str, zone_name: str) -> tuple[datetime, bool] | None:
+    """Ask dateparser about a shape the regexes do not know, such as "12 Tháng Hai 2020".
+
+    A time of day the regexes can read is cut out first and put back afterwards: dateparser gives
+    up on "12 Tháng Hai 2020 lúc 7 giờ tối" but reads "12 Tháng Hai 2020".
+    """
+    if _YEAR_RE.search(text) is None:
+        return None
+    marker = _OFFSET_MARKER_RE.search(text)
+    rest = _blank(text, marker) if marker is not None else text
+    clock = _find_time(rest)
+    if clock is not None:
+        rest = f"{rest[: clock.start]} {rest[clock.end :]}"
+    isolated = _isolate_for_dateparser(rest)
+    if not isolated:
+        return None
+    result = _date_data_parser(zone_name).get_date_data(isolated).date_obj
+    if result is None:
+        return None
+    zone = _zone_from_marker_match(marker) if marker is not None else _site_zone(zone_name)
+    if clock is not None:
+        # Only the date came from dateparser, as wall-clock midnight in the site's zone.
+        value = datetime(
+            result.year,
+            result.month,
+            result.day,
+            clock.hour,
+            clock.minute,
+            clock.second,
+            tzinfo=zone,
+        )
+        return value, True
+    if marker is not None:
+        # The marker was cut out of the string, so dateparser read the wall-clock time only.
+        value = result.replace(tzinfo=zone)
+    else:
+        value = result.astimezone(zone)
+    return value, (value.hour, value.minute, value.second) != (0, 0, 0)
+
+
+def _isolate_for_dateparser(text: str) -> str:
+    """Strip labels, weekdays and separators that make dateparser give up on a whole line."""
+    isolated = _DATE_LABEL_RE.sub(
+        lambda match: match.group(0) if match.group(0).casefold() == "ngày" else " ", text
+    )
+    isolated = _FALLBACK_SEPARATOR_RE.sub(" ", isolated)
+    isolated = _EDGE_PUNCTUATION_RE.sub("", isolated)
+    return _SPACE_RE.sub(" ", isolated).strip()
+
+
+@lru_cache(maxsize=8)
+def _date_data_parser(zone_name: str) -> DateDataParser:
+    """Build (once per zone) the dateparser parser used for unknown shapes."""
+    # Imported here: dateparser (with regex and pytz) costs ~0.15 s to import, and most
+    # processes never meet a shape the regexes do not know.
+    from dateparser.date import DateDataParser
+
+    return DateDataParser(
+        languages=["vi", "en"],
+        settings={
+            "DATE_ORDER": "DMY",
+            "TIMEZONE": zone_name,
+            "RETURN_AS_TIMEZONE_AWARE": True,
+            "PREFER_DATES_FROM": "past",
+            "REQUIRE_PARTS": ["day", "month", "year"],
+        },
+    )
+
+
+def _search_date(text: str) -> re.Match[str] | None:
+    """Return the first date shape found in ``text``, trying the shapes in order."""
+    for pattern in _DATE_PATTERNS:
+        match = pattern.search(text)
+        if match is not None:
+            return match
+    return None
+
+
+class _TimeOfDay(NamedTuple):
+    """A time of day found in a string, with the span it occupies (meridiem included)."""
+
+    hour: int
+    minute: int
+    second: int
+    start: int
+    end: int
+
+
+def _find_time(text: str) -> _TimeOfDay | None:
+    """Return the first time of day in ``text``, or None.
+
+    Raises ValueError for an impossible time such as 25:61.
+    """
+    clock = _CLOCK_RE.search(text)
+    if clock is None:
+        clock = _SPOKEN_TIME_RE.search(text)
+    if clock is None:
+        return None
+    hour, minute, second = _checked_time(
+        clock.group("hour"), clock.group("minute"), clock.groupdict().get("second")
+    )
+    end = clock.end()
+    meridiem = _MERIDIEM_RE.match(text, end)
+    if meridiem is not None:
+        end = meridiem.end()
+        hour = _apply_meridiem(hour, meridiem.group("meridiem").casefold())
+    return _TimeOfDay(hour, minute, second, clock.start(), end)
+
+
+def _apply_meridiem(hour: int, meridiem: str) -> int:
+    """Convert a 12-hour clock hour to 24 hours; a 24-hour value (19 PM) is left alone."""
+    if not 1 <= hour <= 12:
+        return hour
+    if meridiem in _PM_MARKERS:
+        return hour + 12 if hour < 12 else hour
+    if meridiem == "trưa":
+        # Around noon: "12 giờ trưa" is 12:00, "1 giờ trưa" is 13:00, "11 giờ trưa" is 11:00.
+        return hour + 12 if hour < _LATEST_NOON_HOUR else hour
+    if meridiem in _AM_MARKERS and hour == 12:
+        return 0
+    return hour
+
+
+def _checked_time(hour: str, minute: str | None, second: str | None) -> tuple[int, int, int]:
+    """Convert time fields to ints, rejecting anything past 23:59:59."""
+    values = (int(hour), int(minute or 0), int(second or 0))
+    if values[0] > 23 or values[1] > 59 or values[2] > 59:
+        raise ValueError(f"impossible time of day: {values}")
+    return values
+
+
+def _blank(text: str, match: re.Match[str]) -> str:
+    """Return ``text`` with the matched span replaced by a space."""
+    return f"{text[: match.start()]} {text[match.end() :]}"
+
+
+def _zone_from_marker(text: str) -> tzinfo | None:
+    """Return the fixed offset named by a GMT/UTC marker in ``text``, if any."""
+    marker = _OFFSET_MARKER_RE.search(text)
+    return _zone_from_marker_match(marker) if marker is not None else None
+
+
+def _zone_from_marker_match(marker: re.Match[str]) -> tzinfo:
+    """Return the fixed offset of a matched GMT/UTC marker."""
+    return _fixed_offset(marker.group("sign"), marker.group("hours"), marker.group("minutes"))
+
+
+def _zone_from_iso_offset(offset: str) -> tzinfo:
+    """Return the fixed offset of an ISO 8601 suffix (``Z``, ``+07:00``, ``+0700``, ``+07``)."""
+    if offset == "Z":
+        return dt_timezone.utc
+    digits = offset[1:].replace(":", "")
+    return _fixed_offset(offset[0], digits[:2], digits[2:] or None)
+
+
+@lru_cache(maxsize=64)
+def _fixed_offset(sign: str, hours: str, minutes: str | None) -> tzinfo:
+    """Build a fixed-offset zone; raises ValueError past ±14:00 (no such zone exists)."""
+    delta = timedelta(hours=int(hours), minutes=int(minutes or 0))
+    if delta > timedelta(hours=14):
+        raise ValueError(f"impossible UTC offset: {sign}{hours}:{minutes or '00'}")
+    return dt_timezone(-delta if sign in "-−" else delta)
+
+
+@lru_cache(maxsize=32)
+def _site_zone(zone_name: str) -> tzinfo:
+    """Return the site's zone; an unknown name is a configuration error and raises."""
+    return ZoneInfo(zone_name)

@@ -1,0 +1,110 @@
+"""HTML documents: bytes to text to an lxml tree, and the page metadata every extractor reads.
+
+Decoding follows the order a browser uses (byte order mark, the HTTP ``Content-Type`` charset,
+``<meta charset>``), then falls back to bs4's ``UnicodeDammit`` detection instead of assuming
+latin-1 as libxml2 would: a Vietnamese page with no declared charset must not turn into mojibake.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import lxml.html
+from bs4 import UnicodeDammit
+from lxml import etree
+from w3lib.encoding import html_to_unicode
+
+# Tags whose content is never article text.
+SCRIPT_LIKE = ("script", "style", "noscript", "template", "iframe", "form", "button", "svg")
+
+# Elements that start a new paragraph when text is read out of a container.
+BLOCK_TAGS = frozenset(
+    "p div h1 h2 h3 h4 h5 h6 li ul ol blockquote pre table tr td th section article "
+    "figure figcaption header footer aside nav dl dt dd center address main".split()
+)
+
+
+def _detect_encoding(body: bytes) -> str | None:
+    return UnicodeDammit(body, is_html=True).original_encoding
+
+
+def decode_html(html: bytes | str, content_type: str | None = None) -> str:
+    """Return the page as text; ``content_type`` is the HTTP header value when known."""
+    if isinstance(html, str):
+        return html
+    _, text = html_to_unicode(content_type, html, auto_detect_fun=_detect_encoding)
+    return text
+
+
+def parse_html(html: bytes | str, content_type: str | None = None) -> lxml.html.HtmlElement:
+    """Parse a page into an lxml tree; ``<br>`` becomes a space so words never run together."""
+    text = decode_html(html, content_type)
+    # lxml refuses str input that still carries an XML encoding declaration.
+    if text.lstrip().startswith("<?xml"):
+        text = text.split("?>", 1)[-1]
+    tree = lxml.html.document_fromstring(text if text.strip() else "<html></html>")
+    for br in tree.iter("br"):
+        br.tail = " " + (br.tail or "")
+    return tree
+
+
+def strip_non_content(tree: etree._Element) -> None:
+    """Remove scripts, styles, forms and comments (read JSON-LD before calling this)."""
+    etree.strip_elements(tree, *SCRIPT_LIKE, with_tail=False)
+    etree.strip_elements(tree, etree.Comment, etree.ProcessingInstruction, with_tail=False)
+
+
+def element_text(element: etree._Element) -> str:
+    """All text inside an element."""
+    return "".join(element.itertext())
+
+
+def block_texts(container: etree._Element) -> Iterator[str]:
+    """Yield the text of each paragraph-like block under ``container``, in document order.
+
+    Inline markup stays inside its paragraph; every block element starts a new one, and text
+    written directly in a container between blocks becomes a paragraph of its own.
+    """
+    buffer: list[str] = [container.text or ""]
+    for child in container:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if tag in BLOCK_TAGS:
+            yield "".join(buffer)
+            buffer = []
+            yield from block_texts(child)
+            buffer.append(child.tail or "")
+        else:
+            if tag:
+                buffer.append(element_text(child))
+            buffer.append(child.tail or "")
+    yield "".join(buffer)
+
+
+def meta_content(tree: etree._Element, *names: str) -> str | None:
+    """The first non-empty ``content`` of ``<meta>`` tags named by property, name or itemprop."""
+    for name in names:
+        for attr in ("property", "name", "itemprop"):
+            for value in tree.xpath(f"//meta[@{attr}=$name]/@content", name=name):
+                if value.strip():
+                    return value.strip()
+    return None
+
+
+def json_ld_objects(tree: etree._Element) -> list[dict]:
+    """Every JSON-LD object on the page, ``@graph`` members flattened; broken blocks skipped."""
+    objects: list[dict] = []
+    for script in tree.xpath('//script[contains(@type, "ld+json")]'):
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
+            continue
+        stack = data if isinstance(data, list) else [data]
+        while stack:
+            item = stack.pop(0)
+            if isinstance(item, dict):
+                objects.append(item)
+                graph = item.get("@graph")
+                if isinstance(graph, list):
+                    stack.extend(graph)
+    return objects

@@ -1,0 +1,62 @@
+"""Find a site profile by site id or by a URL's domain.
+
+Profiles live in the site modules under ``spiders/`` (``spiders/<site_id>.py`` defines
+``PROFILE``), so adding a site never touches this package. Loading a site module imports its
+spider class too; the parsing functions themselves stay free of Scrapy.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import cache
+from urllib.parse import urlsplit
+
+from crawler.parsing.profile import SiteProfile
+
+SITES_PACKAGE = "spiders"
+_NOT_SITES = {"base", "platforms"}
+
+
+class UnknownSiteError(LookupError):
+    """No site module of that id exists."""
+
+
+@cache
+def load_profile(site_id: str) -> SiteProfile:
+    """Return ``PROFILE`` from ``spiders/<site_id>.py``."""
+    try:
+        module = importlib.import_module(f"{SITES_PACKAGE}.{site_id}")
+    except ModuleNotFoundError as error:
+        known = ", ".join(site_ids()) or "none"
+        raise UnknownSiteError(f"unknown site {site_id!r} (known sites: {known})") from error
+    profile = getattr(module, "PROFILE", None)
+    if not isinstance(profile, SiteProfile):
+        raise UnknownSiteError(f"{SITES_PACKAGE}/{site_id}.py defines no PROFILE")
+    return profile
+
+
+@cache
+def site_ids() -> tuple[str, ...]:
+    """Ids of every site module."""
+    package = importlib.import_module(SITES_PACKAGE)
+    return tuple(
+        sorted(
+            info.name for info in pkgutil.iter_modules(package.__path__)
+            if not info.ispkg and info.name not in _NOT_SITES and not info.name.startswith("_")
+        )
+    )
+
+
+def find_profile(site: str | None = None, url: str | None = None) -> SiteProfile | None:
+    """The profile named by ``site``, else the one whose domains cover ``url``'s host, else None."""
+    if site:
+        return load_profile(site)
+    host = (urlsplit(url).hostname or "").lower() if url else ""
+    if not host:
+        return None
+    for site_id in site_ids():
+        profile = load_profile(site_id)
+        if any(host == domain or host.endswith("." + domain) for domain in profile.domains):
+            return profile
+    return None

@@ -1,0 +1,65 @@
+"""Store articles in the article store (SQLite by default).
+
+Settings:
+
+* ``ARTICLES_DB`` - path of the SQLite file (default ``<ARCHIVE_DIR>/articles.sqlite3``).
+* ``ARTICLES_STORE_ENABLED`` - turn storing off (default True).
+
+Counts ``articles/stored`` and ``articles/new``, ``articles/updated``, ``articles/unchanged``.
+A record the store refuses is counted as ``articles/dropped/store_error`` and logged with its URL;
+the crawl goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem, NotConfigured
+
+from storage.articles import ArticleStore
+
+logger = logging.getLogger(__name__)
+
+
+def articles_db_path(settings) -> Path:
+    """Where the article store lives under these settings."""
+    return Path(settings.get("ARTICLES_DB") or Path(settings["ARCHIVE_DIR"]) / "articles.sqlite3")
+
+
+class ArticleStorePipeline:
+    """Upsert every article by canonical URL; a changed article becomes a new version."""
+
+    def __init__(self, path: Path, stats) -> None:
+        self.path = path
+        self.stats = stats
+        self.store: ArticleStore | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("ARTICLES_STORE_ENABLED", True):
+            raise NotConfigured("ARTICLES_STORE_ENABLED is off")
+        return cls(articles_db_path(crawler.settings), crawler.stats)
+
+    def open_spider(self) -> None:
+        self.store = ArticleStore(self.path)
+        logger.info("Storing articles in %s", self.path)
+
+    def close_spider(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+    def process_item(self, item):
+        adapter = ItemAdapter(item)
+        try:
+            result = self.store.upsert(adapter.asdict())
+        except (sqlite3.Error, ValueError, TypeError) as error:
+            self.stats.inc_value("articles/dropped/store_error")
+            logger.error("Could not store article %s: %s", adapter.get("url"), error)
+            raise DropItem(f"{adapter.get('url')}: store error: {error}") from error
+        adapter["version"] = result.version
+        self.stats.inc_value("articles/stored")
+        self.stats.inc_value(f"articles/{result.status}")
+        return item

@@ -1,0 +1,75 @@
+"""Scrapy settings of provincial-news-archiver: polite, archival defaults for one machine.
+
+Every default is here with the reason for it. Override per run with ``-s NAME=VALUE``.
+"""
+
+from __future__ import annotations
+
+BOT_NAME = "provincial-news-archiver"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+COMMANDS_MODULE = "crawler.commands"
+
+# Where everything a crawl keeps goes: WARC files (warc/), the article store, exports.
+ARCHIVE_DIR = "archive"
+
+# --- Politeness -------------------------------------------------------------------------------
+# Who we are and how to reach the operator: portals' admins should be able to write to a person.
+CONTACT_URL = "https://github.com/provincial-news-archiver/provincial-news-archiver"
+USER_AGENT = f"provincial-news-archiver/0.1 (+{CONTACT_URL}; news archiving for research)"
+ROBOTSTXT_OBEY = True
+# Small provincial servers: never more than two requests at a time to one portal.
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+# AutoThrottle adapts the delay to the server's latency; the ceiling keeps a slow server from
+# stalling the crawl for minutes between pages.
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 60
+RETRY_TIMES = 3
+# Portals answer 429/503 under load; both are worth retrying.
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# A news page is never 50 MB; a bigger answer is a trap or a mistake.
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+# --- Archiving ----------------------------------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    # Above HttpCompressionMiddleware (590) and every built-in: it sees responses as received
+    # (still compressed) and requests as finally sent.
+    "crawler.middlewares.warc_capture.WarcCaptureMiddleware": 950,
+}
+WARC_ENABLED = True
+WARC_MAX_SIZE = 1_000_000_000
+WARC_OPERATOR = ""
+# Fetch the images of each article so the WARC replays the page with its pictures.
+ARCHIVE_IMAGES = True
+
+# --- Articles -------------------------------------------------------------------------------------
+ITEM_PIPELINES = {
+    "crawler.pipelines.validate.ValidateArticlePipeline": 100,
+    "crawler.pipelines.store.ArticleStorePipeline": 500,
+}
+ARTICLES_REQUIRED_FIELDS = ["title", "body"]
+ARTICLES_STORE_ENABLED = True
+# ARTICLES_DB = "archive/articles.sqlite3"  (default: <ARCHIVE_DIR>/articles.sqlite3)
+
+# --- Reporting ----------------------------------------------------------------------------------
+EXTENSIONS = {
+    "crawler.extensions.progress.CrawlProgress": 500,
+    "crawler.extensions.summary.CrawlSummary": 510,
+}
+# A progress line with rates every PROGRESS_INTERVAL seconds (instead of Scrapy's LogStats).
+PROGRESS_INTERVAL = 30.0
+LOGSTATS_INTERVAL = 0
+LOG_LEVEL = "INFO"
+
+# --- Engine ---------------------------------------------------------------------------------------
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"

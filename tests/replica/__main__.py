@@ -1,0 +1,60 @@
+"""Run the replica portal: `python -m tests.replica --port 0 --port-file replica.port`.
+
+Once listening, the bound port is written to `--port-file` (atomically, so a reader never sees
+a partial number) and `replica listening on http://HOST:PORT/` is printed to stdout.
+SIGINT and SIGTERM stop the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from twisted.internet import reactor
+
+from tests.replica.content import build_site
+from tests.replica.server import listen
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.replica", description="Serve the Báo Nam Định replica portal."
+    )
+    parser.add_argument("--port", type=int, required=True, help="TCP port, 0 for any free one")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default: loopback)")
+    parser.add_argument("--seed", type=int, default=2020, help="content seed (default: 2020)")
+    parser.add_argument("--articles", type=int, default=240, help="article count (default: 240)")
+    parser.add_argument("--port-file", type=Path, help="write the bound port here once listening")
+    return parser.parse_args(argv)
+
+
+def write_port_file(path: Path, port: int) -> None:
+    """Write `port` to `path` via a rename, so the file appears complete or not at all."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(f"{port}\n", encoding="ascii")
+    os.replace(partial, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build the site, listen, announce the port, and serve until stopped."""
+    args = parse_args(argv)
+    site = build_site(seed=args.seed, articles=args.articles)
+    port = listen(site, args.port, args.host).getHost().port
+    host = f"[{args.host}]" if ":" in args.host else args.host
+
+    def announce() -> None:
+        if args.port_file is not None:
+            write_port_file(args.port_file, port)
+        print(f"replica listening on http://{host}:{port}/", flush=True)
+
+    # Announce only once the reactor runs, so a client that sees the port is served at once.
+    reactor.callWhenRunning(announce)
+    reactor.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

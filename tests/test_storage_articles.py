@@ -1,0 +1,119 @@
+"""The article store: upsert by canonical URL, versions, export."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+
+import pytest
+
+from crawler.items import Article
+from crawler.parsing.article import content_hash
+from storage.articles import ARTICLE_FIELDS, ArticleStore
+from storage.export import export
+
+
+def make_record(url: str, body: str = "Đoạn một.\n\nĐoạn hai.", **fields) -> dict:
+    record = {
+        "url": url, "canonical_url": url, "site": "baonamdinh", "title": "Tiêu đề bài viết",
+        "lead": "Sa pô.", "body": body, "published": "2020-02-12T19:29:00+07:00",
+        "authors": ["Lam Hồng"], "credit": "Tin, ảnh", "tags": ["Nam Định"],
+        "images": [{"src": url + "a.jpg", "caption": "Chú thích", "credit": None}],
+        "fetched": "2026-11-29T10:00:00+00:00", "published_source": "selector",
+        "warc": {"filename": "a.warc.gz", "offset": 0, "record_id": "<urn:uuid:1>"},
+    }
+    record.update(fields)
+    record["content_hash"] = content_hash(record)
+    return record
+
+
+@pytest.fixture()
+def store(tmp_path):
+    with ArticleStore(tmp_path / "articles.sqlite3") as store:
+        yield store
+
+
+def test_new_article_is_version_one_and_reads_back_whole(store):
+    record = make_record("http://x/a/")
+    assert store.upsert(record).status == "new"
+    stored = store.get("http://x/a/")
+    assert stored["version"] == 1
+    assert stored["authors"] == ["Lam Hồng"]
+    assert stored["images"][0]["caption"] == "Chú thích"
+    assert stored["published_source"] == "selector"
+    assert stored["body"] == record["body"]
+
+
+def test_same_content_is_stored_once(store):
+    store.upsert(make_record("http://x/a/"))
+    again = make_record("http://x/a/", fetched="2026-11-30T10:00:00+00:00")
+    assert store.upsert(again).status == "unchanged"
+    assert store.count() == 1
+    assert store.get("http://x/a/")["fetched"] == "2026-11-30T10:00:00+00:00"
+    assert len(store.versions("http://x/a/")) == 1
+
+
+def test_changed_article_becomes_new_version_and_keeps_the_old(store):
+    store.upsert(make_record("http://x/a/"))
+    result = store.upsert(make_record("http://x/a/", body="Đoạn một đã sửa."))
+    assert (result.status, result.version) == ("updated", 2)
+    versions = store.versions("http://x/a/")
+    assert [v["version"] for v in versions] == [1, 2]
+    assert versions[0]["body"] == "Đoạn một.\n\nĐoạn hai."
+    assert store.get("http://x/a/")["body"] == "Đoạn một đã sửa."
+    assert store.count() == 1
+
+
+def test_record_without_content_hash_is_refused_with_its_url(store):
+    record = make_record("http://x/a/")
+    record["content_hash"] = None
+    with pytest.raises(ValueError, match="http://x/a/"):
+        store.upsert(record)
+
+
+def test_iter_articles_slices_by_site_and_inclusive_dates(store):
+    store.upsert(make_record("http://x/1/", published="2020-02-11T23:59:00+07:00"))
+    store.upsert(make_record("http://x/2/", published="2020-02-12T00:00:00+07:00"))
+    store.upsert(make_record("http://x/3/", published="2020-02-13T08:00:00+07:00"))
+    store.upsert(make_record("http://y/4/", site="other", published="2020-02-12T08:00:00+07:00"))
+    urls = [r["url"] for r in store.iter_articles(site="baonamdinh", since="2020-02-12",
+                                                  until="2020-02-13")]
+    assert urls == ["http://x/2/", "http://x/3/"]
+
+
+def test_store_is_plain_sqlite_a_researcher_can_query(store, tmp_path):
+    store.upsert(make_record("http://x/a/"))
+    store.close()
+    with sqlite3.connect(tmp_path / "articles.sqlite3") as connection:
+        (title,) = connection.execute("SELECT title FROM articles").fetchone()
+    assert title == "Tiêu đề bài viết"
+
+
+def test_jsonl_export_is_utf8_not_ascii_escaped(store, tmp_path):
+    store.upsert(make_record("http://x/a/"))
+    output = tmp_path / "out" / "articles.jsonl"
+    assert export(store.iter_articles(), output, "jsonl") == 1
+    text = output.read_text(encoding="utf-8")
+    assert "Lam Hồng" in text and "\\u" not in text
+    (line,) = text.splitlines()
+    assert json.loads(line)["title"] == "Tiêu đề bài viết"
+    assert not output.with_name("articles.jsonl.partial").exists()
+
+
+def test_csv_export_has_header_and_json_lists(store, tmp_path):
+    store.upsert(make_record("http://x/a/"))
+    output = tmp_path / "articles.csv"
+    export(store.iter_articles(), output, "csv")
+    with open(output, encoding="utf-8", newline="") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert json.loads(row["authors"]) == ["Lam Hồng"]
+
+
+def test_unknown_export_format_names_the_choices(store, tmp_path):
+    with pytest.raises(ValueError, match="jsonl, csv"):
+        export([], tmp_path / "x.parquet", "parquet")
+
+
+def test_item_schema_covers_every_stored_field():
+    assert set(ARTICLE_FIELDS) <= set(Article.fields)

@@ -1,0 +1,486 @@
+"""Tests for storage.warc: naming, rotation, record pairing, digests and pointers."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import io
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from storage.warc import WarcPointer, WarcWriter
+
+START = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=timezone.utc)
+HTML = "<html><body><p>Tin, ảnh: Nam Định</p></body></html>".encode()
+
+
+class SteppingClock:
+    """A clock that advances by one millisecond each time it is read."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        current = self.now
+        self.now += timedelta(milliseconds=1)
+        return current
+
+
+class SequentialIds:
+    """Record ids ``<urn:uuid:00000000-0000-0000-0000-00000000000N>``, in order."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self) -> str:
+        self.count += 1
+        return f"<urn:uuid:00000000-0000-0000-0000-{self.count:012d}>"
+
+
+@dataclass
+class Record:
+    """What a test needs from one WARC record, read while iterating."""
+
+    rec_type: str
+    headers: dict[str, str]
+    offset: int
+    http_headers: Any = None
+    raw: bytes = b""
+    content: bytes = b""
+
+
+def read_records(path: Path) -> list[Record]:
+    """Return every record of a WARC file with its raw and decoded payload."""
+    records = []
+    with path.open("rb") as stream:
+        iterator = ArchiveIterator(stream)
+        for record in iterator:
+            http_headers = record.http_headers
+            # Read the payload first: get_record_offset() skips to the record's end.
+            content = record.content_stream().read()
+            records.append(
+                Record(
+                    rec_type=record.rec_type,
+                    headers=dict(record.rec_headers.headers),
+                    offset=iterator.get_record_offset(),
+                    http_headers=http_headers,
+                    content=content,
+                )
+            )
+    with path.open("rb") as stream:
+        for entry, record in zip(records, ArchiveIterator(stream), strict=True):
+            entry.raw = record.raw_stream.read()
+    return records
+
+
+def sha1_base32(data: bytes) -> str:
+    """Return a digest in the form WARC files use."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
+
+
+def make_writer(directory: Path, **kwargs: Any) -> WarcWriter:
+    """Return a writer with a deterministic clock, ids and host name."""
+    options: dict[str, Any] = {
+        "prefix": "news",
+        "hostname": "crawl box_1",
+        "clock": SteppingClock(),
+        "record_id_factory": SequentialIds(),
+    }
+    options.update(kwargs)
+    return WarcWriter(directory, **options)
+
+
+def write_page(writer: WarcWriter, path: str = "/bai-viet/1.html", **overrides: Any) -> WarcPointer:
+    """Write one ordinary exchange and return its pointer."""
+    exchange: dict[str, Any] = {
+        "url": f"https://baonamdinh.vn{path}",
+        "method": "GET",
+        "request_headers": [("Host", "baonamdinh.vn"), ("User-Agent", "archiver-test")],
+        "request_body": b"",
+        "protocol": "HTTP/1.1",
+        "status": 200,
+        "reason": "OK",
+        "response_headers": [("Content-Type", "text/html; charset=utf-8")],
+        "body": HTML,
+        "ip_address": "127.0.0.1",
+    }
+    exchange.update(overrides)
+    return writer.write_exchange(**exchange)
+
+
+def warcio_check(path: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``warcio check -v`` (the package has no ``__main__``; its ``cli`` module does)."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "warcio.cli",
+            "check",
+            "-v",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_file_ends_in_open_while_written_and_is_renamed_on_close(tmp_path: Path) -> None:
+    writer = make_writer(tmp_path)
+    assert writer.current_path is None
+    assert list(tmp_path.iterdir()) == []  # opened lazily
+
+    pointer = write_page(writer)
+
+    open_path = writer.current_path
+    assert open_path is not None
+    assert open_path.name == pointer.filename + ".open"
+    assert [p.name for p in tmp_path.iterdir()] == [open_path.name]
+
+    writer.close()
+    writer.close()  # idempotent
+
+    assert writer.current_path is None
+    assert [p.name for p in tmp_path.iterdir()] == [pointer.filename]
+    assert writer.files_closed == [tmp_path / pointer.filename]
+
+
+def test_file_name_has_prefix_timestamp_serial_and_sanitised_host(tmp_path: Path) -> None:
+    with make_writer(tmp_path) as writer:
+        pointer = write_page(writer)
+
+    assert pointer.filename == "news-20240506070809123456-00000-crawl-box-1.warc.gz"
+    assert re.fullmatch(r"[A-Za-z0-9._-]+-\d{20}-\d{5}-[A-Za-z0-9.-]+\.warc\.gz", pointer.filename)
+
+
+def test_directory_is_created(tmp_path: Path) -> None:
+    directory = tmp_path / "archive" / "warc"
+    WarcWriter(directory)
+    assert directory.is_dir()
+
+
+def test_two_writers_starting_together_get_distinct_files(tmp_path: Path) -> None:
+    first = WarcWriter(tmp_path, hostname="h")
+    second = WarcWriter(tmp_path, hostname="h")
+    names = {write_page(first).filename, write_page(second).filename}
+    first.close()
+    second.close()
+    assert len(names) == 2
+    assert {p.name for p in tmp_path.iterdir()} == names
+
+
+def test_existing_file_is_never_overwritten(tmp_path: Path) -> None:
+    with make_writer(tmp_path, clock=lambda: START) as writer:
+        write_page(writer)
+    with make_writer(tmp_path, clock=lambda: START) as twin:
+        with pytest.raises(FileExistsError, match="another prefix or directory"):
+            write_page(twin)
+
+
+def test_first_record_is_warcinfo(tmp_path: Path) -> None:
+    info = {"operator": "Thư viện tỉnh", "isPartOf": "baonamdinh", "http-header-user-agent": "ua"}
+    with make_writer(tmp_path, warcinfo=info) as writer:
+        pointer = write_page(writer)
+
+    warcinfo = read_records(tmp_path / pointer.filename)[0]
+    assert warcinfo.rec_type == "warcinfo"
+    assert warcinfo.headers["WARC-Filename"] == pointer.filename
+    assert warcinfo.headers["WARC-Date"] == "2024-05-06T07:08:09.123456Z"
+    assert warcinfo.headers["WARC-Record-ID"] == "<urn:uuid:00000000-0000-0000-0000-000000000001>"
+    fields = dict(
+        line.split(": ", 1) for line in warcinfo.content.decode("utf-8").strip().splitlines()
+    )
+    assert re.fullmatch(
+        rf"provincial-news-archiver/\S+ \(warcio/{re.escape(version('warcio'))}\)",
+        fields.pop("software"),
+    )
+    assert fields == {
+        "format": "WARC File Format 1.1",
+        "hostname": "crawl-box-1",
+        "robots": "obey",
+        **info,
+    }
+
+
+def test_warcinfo_entries_override_defaults(tmp_path: Path) -> None:
+    with make_writer(tmp_path, warcinfo={"robots": "ignore"}) as writer:
+        pointer = write_page(writer)
+    warcinfo = read_records(tmp_path / pointer.filename)[0]
+    assert b"robots: ignore\r\n" in warcinfo.content
+    assert b"robots: obey" not in warcinfo.content
+
+
+def test_records_are_warc_1_1(tmp_path: Path) -> None:
+    with make_writer(tmp_path) as writer:
+        pointer = write_page(writer)
+    with gzip.open(tmp_path / pointer.filename) as stream:
+        data = stream.read()
+    assert data.startswith(b"WARC/1.1\r\n")
+    assert data.count(b"WARC/1.1\r\n") == 3
+
+
+def test_response_then_request_paired_by_concurrent_to(tmp_path: Path) -> None:
+    with make_writer(tmp_path) as writer:
+        pointer = write_page(writer, "/tin-tuc?page=2")
+
+    warcinfo, response, request = read_records(tmp_path / pointer.filename)
+    assert (response.rec_type, request.rec_type) == ("response", "request")
+    assert response.headers["WARC-Record-ID"] == pointer.record_id
+    assert request.headers["WARC-Concurrent-To"] == response.headers["WARC-Record-ID"]
+    assert request.headers["WARC-Date"] == response.headers["WARC-Date"]
+    assert response.headers["WARC-Target-URI"] == request.headers["WARC-Target-URI"]
+    assert response.headers["WARC-Target-URI"] == "https://baonamdinh.vn/tin-tuc?page=2"
+    assert response.headers["WARC-IP-Address"] == "127.0.0.1"
+    assert "WARC-IP-Address" not in request.headers
+    assert response.headers["WARC-Warcinfo-ID"] == warcinfo.headers["WARC-Record-ID"]
+    assert response.http_headers.protocol == "HTTP/1.1"
+    assert response.http_headers.statusline == "200 OK"
+    assert request.http_headers.protocol == "GET"
+    assert request.http_headers.statusline == "/tin-tuc?page=2 HTTP/1.1"
+    assert request.http_headers.headers == [
+        ("Host", "baonamdinh.vn"),
+        ("User-Agent", "archiver-test"),
+    ]
+
+
+def test_request_body_is_archived(tmp_path: Path) -> None:
+    with make_writer(tmp_path) as writer:
+        pointer = write_page(
+            writer,
+            method="POST",
+            request_headers=[("Content-Type", "application/x-www-form-urlencoded")],
+            request_body=b"q=n%C3%B4ng+nghi%E1%BB%87p",
+        )
+    request = read_records(tmp_path / pointer.filename)[2]
+    assert request.http_headers.protocol == "POST"
+    assert request.raw == b"q=n%C3%B4ng+nghi%E1%BB%87p"
+
+
+def test_payload_digest_is_sha1_base32_of_body(tmp_path: Path) -> None:
+    with make_writer(tmp_path) as writer:
+        pointer = write_page(writer)
+
+    response = read_records(tmp_path / pointer.filename)[1]
+    assert response.headers["WARC-Payload-Digest"] == sha1_base32(HTML)
+    assert pointer.payload_digest == sha1_base32(HTML)
+    assert response.headers["WARC-Block-Digest"].startswith("sha1:")
+
+
+def test_pointer_leads_to_the_response_record(tmp_path: Path) -> None:
+    with make_writer(tmp_path) as writer:
+        write_page(writer, "/a.html")
+        pointer = write_page(writer, "/b.html", body=b"second page")
+        write_page(writer, "/c.html")
+
+    path = tmp_path / pointer.filename
+    with path.open("rb") as stream:
+        stream.seek(pointer.offset)
+        record = next(iter(ArchiveIterator(stream)))
+        assert record.rec_type == "response"
+        assert record.rec_headers.get_header("WARC-Record-ID") == pointer.record_id
+        assert record.rec_headers.get_header("WARC-Target-URI") == pointer.target_uri
+        assert record.content_stream().read() == b"second page"
+
+    # offset + length delimit exactly one gzip member: the response record alone.
+    member = path.read_bytes()[pointer.offset : pointer.offset + pointer.length]
+    records = list(ArchiveIterator(io.BytesIO(member)))
+    assert [r.rec_type for r in records] == ["response"]
+    assert pointer.as_dict() == {
+        "filename": pointer.filename,
+        "record_id": pointer.record_id,
+        "offset": pointer.offset,
+        "length": pointer.length,
+        "payload_digest": sha1_base32(b"second page"),
+        "target_uri": "https://baonamdinh.vn/b.html",
+    }
+
+
+def test_headers_kept_in_order_with_duplicates(tmp_path: Path) -> None:
+    headers = [
+        ("Set-Cookie", "session=1; Path=/"),
+        ("Content-Type", "text/html"),
+        ("Set-Cookie", "lang=vi; Path=/"),
+        ("Content-Length", "999"),
+    ]
+    with make_writer(tmp_path) as writer:
+        pointer = write_page(writer, response_headers=headers)
+
+    response = read_records(tmp_path / pointer.filename)[1]
+    assert response.http_headers.headers == headers  # Content-Length stays as received
+
+
+def test_non_ascii_header_bytes_are_stored_unchanged(tmp_path: Path) -> None:
+    raw_value = 'attachment; filename="Nam Định.pdf"'.encode()
+    with make_writer(tmp_path) as writer:
+        pointer = write_page(
+            writer, response_headers=[("Content-Disposition", raw_value.decode("latin-1"))]
+        )
+    with gzip.open(tmp_path / pointer.filename) as stream:
+        assert b"Content-Disposition: " + raw_value + b"\r\n" in stream.read()
+
+
+def test_gzip_body_stored_as_received_and_decoded_by_reader(tmp_path: Path) -> None:
+    compressed = gzip.compress(HTML, mtime=0)
+    with make_writer(tmp_path) as writer:
+        pointer = write_page(
+            writer,
+            response_headers=[("Content-Type", "text/html"), ("Content-Encoding", "gzip")],
+            body=compressed,
+        )
+
+    response = read_records(tmp_path / pointer.filename)[1]
+    assert response.raw == compressed
+    assert response.content == HTML
+    assert response.headers["WARC-Payload-Digest"] == sha1_base32(compressed)
+
+
+def test_transfer_encoding_is_renamed(tmp_path: Path) -> None:
+    with make_writer(tmp_path) as writer:
+        pointer = write_page(
+            writer,
+            response_headers=[("Transfer-Encoding", "chunked"), ("Content-Type", "text/html")],
+        )
+
+    response = read_records(tmp_path / pointer.filename)[1]
+    assert response.http_headers.headers == [
+        ("X-Archive-Orig-Transfer-Encoding", "chunked"),
+        ("Content-Type", "text/html"),
+    ]
+    assert response.content == HTML  # a reader does not try to de-chunk the body
+
+
+def test_rotation_starts_new_files_with_warcinfo_and_never_splits_a_pair(tmp_path: Path) -> None:
+    writer = make_writer(tmp_path, max_size=3000)
+    pointers = [write_page(writer, f"/{n}.html", body=os.urandom(1200)) for n in range(7)]
+    writer.close()
+
+    files = sorted(tmp_path.iterdir())
+    assert files == sorted(writer.files_closed)
+    assert len(files) >= 3
+    assert not any(p.name.endswith(".open") for p in files)
+    serials = [p.name.split("-")[2] for p in files]
+    assert serials == [f"{n:05d}" for n in range(len(files))]
+
+    found = {}
+    for path in files:
+        records = read_records(path)
+        assert records[0].rec_type == "warcinfo"
+        assert records[0].headers["WARC-Filename"] == path.name
+        assert [r.rec_type for r in records[1:]] == ["response", "request"] * (
+            (len(records) - 1) // 2
+        )
+        for response, request in zip(records[1::2], records[2::2], strict=True):
+            assert request.headers["WARC-Concurrent-To"] == response.headers["WARC-Record-ID"]
+            found[response.headers["WARC-Record-ID"]] = (path.name, response.offset)
+        # rotated files reached the limit; only the last may be smaller
+        if path != files[-1]:
+            assert path.stat().st_size >= 3000
+
+    assert found == {p.record_id: (p.filename, p.offset) for p in pointers}
+    assert writer.bytes_written == sum(p.stat().st_size for p in files)
+    assert writer.records_written == len(files) + 2 * len(pointers)
+
+
+def test_oversized_exchange_is_written_alone(tmp_path: Path) -> None:
+    writer = make_writer(tmp_path, max_size=100)
+    big = write_page(writer, "/big.html", body=os.urandom(5000))
+    small = write_page(writer, "/small.html")
+    writer.close()
+
+    assert big.filename != small.filename
+    assert writer.files_written == 2
+    big_records = read_records(tmp_path / big.filename)
+    assert [r.rec_type for r in big_records] == ["warcinfo", "response", "request"]
+    assert len(big_records[1].raw) == 5000
+
+
+def test_write_after_close_opens_the_next_serial(tmp_path: Path) -> None:
+    writer = make_writer(tmp_path)
+    first = write_page(writer)
+    writer.close()
+    second = write_page(writer)
+    writer.close()
+    assert first.filename.split("-")[2] == "00000"
+    assert second.filename.split("-")[2] == "00001"
+
+
+def test_warcio_check_passes_on_every_file(tmp_path: Path) -> None:
+    writer = make_writer(tmp_path, max_size=2000)
+    write_page(writer, response_headers=[("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")])
+    write_page(
+        writer,
+        "/gz.html",
+        response_headers=[("Content-Encoding", "gzip"), ("Transfer-Encoding", "chunked")],
+        body=gzip.compress(HTML),
+    )
+    write_page(writer, "/big.html", body=os.urandom(4000))
+    write_page(writer, "/empty.html", status=204, reason="No Content", body=b"")
+    writer.close()
+
+    assert len(writer.files_closed) >= 2
+    for path in writer.files_closed:
+        result = warcio_check(path)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "digest pass" in result.stdout
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="uses RLIMIT_FSIZE to make writes fail")
+def test_failed_write_leaves_a_valid_file_behind(tmp_path: Path) -> None:
+    # A real write failure, without mocks: a child process whose file size limit is
+    # reached mid-record gets EFBIG, like a full disk would give ENOSPC.
+    script = textwrap.dedent(
+        """
+        import os, resource, signal, sys
+        from storage.warc import WarcWriter
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        writer = WarcWriter(sys.argv[1], hostname="h")
+        page = dict(method="GET", request_headers=[], request_body=b"", protocol="HTTP/1.1",
+                    status=200, reason="OK", response_headers=[])
+        writer.write_exchange(url="http://example.vn/ok", body=b"fits", **page)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+        try:
+            writer.write_exchange(url="http://example.vn/big", body=os.urandom(8000), **page)
+        except OSError as error:
+            print("failed:", error.errno)
+        writer.write_exchange(url="http://example.vn/after", body=b"still fits", **page)
+        writer.close()
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("failed:")
+
+    (path,) = tmp_path.iterdir()
+    assert warcio_check(path).returncode == 0
+    uris = [r.headers.get("WARC-Target-URI") for r in read_records(path)]
+    assert uris == [
+        None,
+        "http://example.vn/ok",
+        "http://example.vn/ok",
+        "http://example.vn/after",
+        "http://example.vn/after",
+    ]
+
+
+def test_max_size_must_be_positive(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="max_size"):
+        WarcWriter(tmp_path, max_size=0)
