@@ -19,7 +19,7 @@ LOOPBACK_SETTINGS = {
     "AUTOTHROTTLE_ENABLED": "False",
     "DOWNLOAD_DELAY": "0",
     "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
-    "PROGRESS_INTERVAL": "0",
+    "PROGRESS_INTERVAL": "0.5",  # short enough to see progress lines in a seconds-long crawl
 }
 
 

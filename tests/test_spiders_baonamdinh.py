@@ -182,3 +182,9 @@ def test_bad_since_argument_is_refused_with_the_reason(replica, tmp_path):
     run = run_crawl(replica.origin, tmp_path / "bad", "since=12/02/2020")
     assert run.returncode != 0
     assert "since='12/02/2020': expected a date as YYYY-MM-DD" in run.log
+
+
+def test_progress_lines_report_rates_during_the_crawl(full_crawl):
+    lines = [line for line in full_crawl.log.splitlines() if "Progress:" in line]
+    assert lines, "no progress line logged"
+    assert re.search(r"\d+ pages \(\d+\.\d/s\), \d+ articles stored \(\d+\.\d/s\)", lines[-1])
