@@ -16,7 +16,9 @@ ARCHIVE_DIR = "archive"
 # --- Politeness -------------------------------------------------------------------------------
 # Who we are and how to reach the operator: portals' admins should be able to write to a person.
 CONTACT_URL = "https://github.com/provincial-news-archiver/provincial-news-archiver"
-USER_AGENT = f"provincial-news-archiver/0.1 (+{CONTACT_URL}; news archiving for research)"
+# "{contact_url}" is filled from CONTACT_URL by the ContactUserAgent add-on.
+USER_AGENT = "provincial-news-archiver/0.1 (+{contact_url}; news archiving for research)"
+ADDONS = {"crawler.addons.ContactUserAgent": 0}
 ROBOTSTXT_OBEY = True
 # Small provincial servers: never more than two requests at a time to one portal.
 CONCURRENT_REQUESTS = 16

@@ -14,6 +14,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.parsing.text import is_punctuation_only
+from crawler.settings import CONTACT_URL
 from storage.articles import ArticleStore
 from tests.conftest import run_crawl, scrapy
 from tests.replica.content import SEED_ARTICLE_ID
@@ -188,3 +189,15 @@ def test_progress_lines_report_rates_during_the_crawl(full_crawl):
     lines = [line for line in full_crawl.log.splitlines() if "Progress:" in line]
     assert lines, "no progress line logged"
     assert re.search(r"\d+ pages \(\d+\.\d/s\), \d+ articles stored \(\d+\.\d/s\)", lines[-1])
+
+
+def test_requests_carry_the_honest_user_agent(full_crawl):
+    with open(full_crawl.warc_files[0], "rb") as handle:
+        agents = {
+            record.http_headers.get_header("User-Agent")
+            for record in ArchiveIterator(handle)
+            if record.rec_type == "request"
+        }
+    assert agents == {
+        f"provincial-news-archiver/0.1 (+{CONTACT_URL}; news archiving for research)"
+    }
