@@ -17,6 +17,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# pywb replays our WARCs in the tests; it pins pyOpenSSL and brings brotlipy (which shadows
+	# Brotli), so it gets a virtualenv of its own inside $(VENV).
+	$(PYTHON) -m venv $(VENV)/pywb
+	$(VENV)/pywb/bin/python -m pip install --quiet 'pywb>=2.10'
 	touch $@
 
 install: $(VENV)/.installed

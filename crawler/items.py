@@ -19,8 +19,10 @@ class Article(scrapy.Item):
     lead = scrapy.Field()  # the sapo
     body = scrapy.Field()
     published = scrapy.Field()  # "2020-02-12T19:29:00+07:00" (date only when the page has no time)
-    published_source = scrapy.Field()  # selector | meta | json-ld
+    published_source = scrapy.Field()  # selector | meta | json-ld | visible | url
     modified = scrapy.Field()
+    modified_source = scrapy.Field()
+    dates_disagree = scrapy.Field()  # True when the page's date sources differ by over a day
     authors = scrapy.Field()  # ["Lam Hồng"]
     credit = scrapy.Field()  # "Tin, ảnh"
     section = scrapy.Field()
@@ -28,7 +30,9 @@ class Article(scrapy.Item):
     images = scrapy.Field()  # [{"src", "caption", "credit"}]
     language = scrapy.Field()
     title_source = scrapy.Field()
+    lead_source = scrapy.Field()  # selector | meta | body
     body_source = scrapy.Field()  # selector | generic
+    fallback = scrapy.Field()  # fields a site profile missed, taken generically: ["body"]
     fetched = scrapy.Field()  # UTC, when the response arrived
     warc = scrapy.Field()  # {"filename", "record_id", "offset", "length", "payload_digest", …}
     content_hash = scrapy.Field()

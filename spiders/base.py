@@ -13,13 +13,34 @@ Spider arguments:
 * ``since`` / ``until`` - ``YYYY-MM-DD`` bounds on publication date (inclusive). Articles whose URL
   shows a month outside the range are not fetched; parsed articles outside it are skipped.
 
-Settings: ``ARCHIVE_IMAGES`` - also fetch each article's images (so the WARC replays the page).
+Incremental crawls (``INCREMENTAL``, default True): the article store says which articles are
+already archived. A known article is fetched again only when a sitemap ``lastmod`` is newer than
+what the store saw (its last ``lastmod`` and ``Last-Modified``), and then with ``If-None-Match`` /
+``If-Modified-Since``: a 304 is counted, not parsed. Known articles found through feeds and
+listings are left to the sitemap when the site has one, and revalidated the same conditional way
+when it has none. A monthly sitemap whose ``lastmod`` is unchanged since the last complete crawl is
+not fetched, and listing paging stops at a page holding only known articles published before the
+last complete crawl started. ``-s INCREMENTAL=False`` fetches everything again.
+
+Resume: ``JOBDIR`` defaults to ``<ARCHIVE_DIR>/jobs/<spider name>`` (see
+``crawler/extensions/jobstate.py``). After a crash, the articles stored since the interrupted
+crawl started are skipped even in a full recrawl, so the same command carries on.
+
+Traps: listing paging ends at ``profile.max_listing_pages`` and at a page that repeats the links
+of an earlier page; only URLs matching the profile's patterns are requested at all.
+
+Every request's failure goes to the failure report (``crawler/extensions/failures.py``).
+
+Settings: ``ARCHIVE_IMAGES`` - also fetch each article's images (so the WARC replays the page);
+``INCREMENTAL``; ``JOBDIR``.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 
@@ -28,9 +49,13 @@ from lxml import etree
 from scrapy.http import Response
 from scrapy.utils.sitemap import Sitemap
 
+from crawler.extensions.failures import failure_reason, url_failed
+from crawler.extensions.jobstate import read_marker
 from crawler.items import Article
 from crawler.parsing.article import extract_with_profile
 from crawler.parsing.profile import SiteProfile
+from crawler.pipelines.store import articles_db_path
+from storage.articles import ArticleStore, FetchState, KnownArticle
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +63,20 @@ _FEED_LINKS = etree.XPath(
     "//*[local-name()='item']/*[local-name()='link']/text()"
     " | //*[local-name()='entry']/*[local-name()='link']/@href"
 )
+
+
+def _moment(value: str | None) -> datetime | None:
+    """An ISO 8601 date or time (or an HTTP date) as an aware datetime; None if unreadable."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            moment = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _parse_day(value: str | None, argument: str) -> date | None:
@@ -72,6 +111,21 @@ class PortalSpider(scrapy.Spider):
         self.allowed_domains = sorted({*self.profile.domains, base_host})
         self._seen_articles: set[str] = set()
         self._seen_assets: set[str] = set()
+        self._listing_pages_seen: set[frozenset[str]] = set()
+        # Filled from the article store when the crawl starts (see _load_history).
+        self.incremental = True
+        self._known: dict[str, KnownArticle] = {}
+        self._fetch_states: dict[str, FetchState] = {}
+        self._last_run: tuple[datetime, datetime] | None = None
+        self._known_skipped: set[str] = set()
+
+    @classmethod
+    def update_settings(cls, settings) -> None:
+        """Give every portal crawl a job directory of its own under ARCHIVE_DIR by default."""
+        super().update_settings(settings)
+        if settings.get("JOBDIR") is None:
+            jobdir = Path(settings["ARCHIVE_DIR"]) / "jobs" / cls.name
+            settings.set("JOBDIR", str(jobdir), priority="spider")
 
     # --- URLs ----------------------------------------------------------------------------------
 
@@ -124,46 +178,187 @@ class PortalSpider(scrapy.Spider):
     # --- Discovery -----------------------------------------------------------------------------
 
     async def start(self):
+        self._load_history()
         for path in self.profile.sitemap_urls:
-            yield scrapy.Request(self.site_url(path), callback=self.parse_sitemap, priority=10)
+            yield scrapy.Request(
+                self.site_url(path), callback=self.parse_sitemap, errback=self.request_failed,
+                priority=10,
+            )
         for path in self.profile.feed_urls:
-            yield scrapy.Request(self.site_url(path), callback=self.parse_feed, priority=10)
+            yield scrapy.Request(
+                self.site_url(path), callback=self.parse_feed, errback=self.request_failed,
+                priority=10,
+            )
         for path in self.profile.listing_urls:
             yield scrapy.Request(
-                self.site_url(path), callback=self.parse_listing, cb_kwargs={"page": 1}
+                self.site_url(path), callback=self.parse_listing, errback=self.request_failed,
+                cb_kwargs={"page": 1},
             )
 
-    def article_request(self, url: str, source: str) -> scrapy.Request | None:
-        """A request for an article URL not yet requested in this crawl, or None."""
+    # --- What earlier crawls left -------------------------------------------------------------
+
+    def _load_history(self) -> None:
+        """Read known articles, fetch validators and the last complete run from the store."""
+        self.incremental = self.settings.getbool("INCREMENTAL", True)
+        path = articles_db_path(self.settings)
+        interrupted_since = None
+        if self.settings.get("JOBDIR"):
+            interrupted_since = _moment(read_marker(self.settings["JOBDIR"]).get(
+                "interrupted_since"))
+        if not path.exists() or not (self.incremental or interrupted_since):
+            return
+        with ArticleStore(path) as store:
+            known = store.known_articles(self.profile.site_id)
+            self._fetch_states = store.fetch_states()
+            last_run = store.last_finished_run(self.name)
+        if self.incremental:
+            self._known = known
+            if last_run and (started := _moment(last_run[0])) and (ended := _moment(last_run[1])):
+                self._last_run = (started, ended)
+        else:
+            # A full recrawl resumed after a crash: skip what the interrupted crawl stored.
+            # Stored fetch times have whole seconds, so compare in whole seconds.
+            interrupted_since = interrupted_since.replace(microsecond=0)
+            self._known = {
+                url: article for url, article in known.items()
+                if (fetched := _moment(article.fetched)) and fetched >= interrupted_since
+            }
+        logger.info(
+            "%s: %s articles known from %s; last complete crawl %s", self.name,
+            len({article.url for article in self._known.values()}), path,
+            self._last_run[0].isoformat() if self._last_run else "none",
+        )
+
+    def _changed_since_fetch(self, url: str, lastmod: str | None) -> bool:
+        """Whether the portal says a known URL changed since the store last saw it."""
+        if lastmod is None:
+            # No date here; a site with sitemaps will tell through their lastmod.
+            return not self.profile.sitemap_urls
+        state = self._fetch_states.get(url)
+        seen = [
+            moment for moment in (
+                _moment(state.lastmod) if state else None,
+                _moment(state.last_modified) if state else None,
+            ) if moment is not None
+        ]
+        new = _moment(lastmod)
+        return not seen or new is None or new > max(seen)
+
+    def _known_and_old(self, url: str) -> bool:
+        """A stored article published before the last complete crawl started."""
+        known = self._known.get(url)
+        if known is None or self._last_run is None:
+            return False
+        published = _moment(known.published)
+        return published is not None and published < self._last_run[0]
+
+    def _conditional_headers(self, url: str) -> dict[str, str]:
+        state = self._fetch_states.get(url)
+        headers = {}
+        if state and state.etag:
+            headers["If-None-Match"] = state.etag
+        if state and state.last_modified:
+            headers["If-Modified-Since"] = state.last_modified
+        return headers
+
+    # --- Requests ---------------------------------------------------------------------------------
+
+    def article_request(
+        self, url: str, source: str, lastmod: str | None = None
+    ) -> scrapy.Request | None:
+        """A request for an article URL not yet requested in this crawl, or None.
+
+        A known article (see the module docstring) is requested only when the portal says it
+        changed, and then conditionally.
+        """
         url = self.rewrite(url)
         if not self.is_article_url(url) or url in self._seen_articles:
+            return None
+        known = url in self._known
+        if known and not (self.incremental and self._changed_since_fetch(url, lastmod)):
+            if url not in self._known_skipped:
+                self._known_skipped.add(url)
+                self.crawler.stats.inc_value("articles/skipped/known")
             return None
         self._seen_articles.add(url)
         if not self.url_month_in_range(url):
             self.crawler.stats.inc_value("articles/skipped/out_of_range")
             return None
         self.crawler.stats.inc_value(f"articles/discovered/{source}")
-        return scrapy.Request(url, callback=self.parse_article, priority=5)
+        meta: dict = {"fetch_state": {"lastmod": lastmod}}
+        headers = {}
+        if known:
+            self.crawler.stats.inc_value("articles/revalidated")
+            headers = self._conditional_headers(url)
+            meta["handle_httpstatus_list"] = [304]
+        return scrapy.Request(
+            url, callback=self.parse_article, errback=self.request_failed, priority=5,
+            headers=headers, meta=meta,
+        )
+
+    def request_failed(self, failure) -> None:
+        """Count and report a request that yielded nothing (after any retries)."""
+        request = failure.request
+        reason = failure_reason(failure)
+        attempts = request.meta.get("retry_times", 0) + 1
+        # Report the URL the spider asked for, not the last hop of a redirect chain.
+        url = (request.meta.get("redirect_urls") or [request.url])[0]
+        self.crawler.stats.inc_value(f"pages/failed/{reason}")
+        logger.warning("Gave up on %s after %s attempt(s): %s (%s)", url, attempts, reason,
+                       failure.getErrorMessage())
+        self.report_failure(url, reason, attempts, failure.getErrorMessage())
+
+    def report_failure(self, url: str, reason: str, attempts: int = 1, detail: str = "") -> None:
+        """Put a URL in the failure report (``crawler/extensions/failures.py``)."""
+        self.crawler.signals.send_catch_log(
+            signal=url_failed, url=url, reason=reason, attempts=attempts, detail=detail
+        )
 
     def parse_sitemap(self, response: Response):
         """Follow a sitemap index, or request the articles a urlset lists."""
+        if b"<!ENTITY" in response.body[:65536]:
+            # Sitemaps never need entity declarations; they are how "billion laughs" bombs work.
+            self.crawler.stats.inc_value("pages/invalid/sitemap")
+            logger.error("Refused sitemap %s: it declares XML entities", response.url)
+            self.report_failure(response.url, "xml_entities", detail="<!ENTITY in the DTD")
+            return
         try:
             sitemap = Sitemap(response.body)
         except (etree.XMLSyntaxError, StopIteration) as error:
             self.crawler.stats.inc_value("pages/invalid/sitemap")
             logger.error("Unreadable sitemap %s: %s", response.url, error)
+            self.report_failure(response.url, "invalid_sitemap", detail=str(error))
             return
         for entry in sitemap:
             loc = entry.get("loc")
             if not loc:
                 continue
+            lastmod = entry.get("lastmod")
             if sitemap.type == "sitemapindex":
-                if self._sitemap_may_hold_range(entry.get("lastmod")):
-                    yield scrapy.Request(
-                        self.rewrite(loc), callback=self.parse_sitemap, priority=10
-                    )
-            elif request := self.article_request(loc, "sitemap"):
+                loc = self.rewrite(loc)
+                if not self._sitemap_may_hold_range(lastmod):
+                    continue
+                if self._sitemap_unchanged(loc, lastmod):
+                    self.crawler.stats.inc_value("sitemaps/skipped/unchanged")
+                    continue
+                yield scrapy.Request(
+                    loc, callback=self.parse_sitemap, errback=self.request_failed, priority=10,
+                    meta={"fetch_state": {"lastmod": lastmod}},
+                )
+            elif request := self.article_request(loc, "sitemap", lastmod):
                 yield request
+
+    def _sitemap_unchanged(self, url: str, lastmod: str | None) -> bool:
+        # Unchanged since a complete crawl read it: every article it lists is handled. A sitemap
+        # read by a crawl that died later is read again.
+        if not self.incremental or self._last_run is None or not lastmod:
+            return False
+        state = self._fetch_states.get(url)
+        fetched = _moment(state.fetched) if state else None
+        return (
+            state is not None and state.lastmod == lastmod and fetched is not None
+            and fetched <= self._last_run[1]
+        )
 
     def _sitemap_may_hold_range(self, lastmod: str | None) -> bool:
         # A sitemap last changed before `since` holds only older articles.
@@ -182,10 +377,12 @@ class PortalSpider(scrapy.Spider):
         except etree.XMLSyntaxError as error:
             self.crawler.stats.inc_value("pages/invalid/feed")
             logger.error("Unreadable feed %s: %s", response.url, error)
+            self.report_failure(response.url, "invalid_feed", detail=str(error))
             return
         if tree is None:
             self.crawler.stats.inc_value("pages/invalid/feed")
             logger.error("Unreadable feed %s: empty document", response.url)
+            self.report_failure(response.url, "invalid_feed", detail="empty document")
             return
         for link in _FEED_LINKS(tree):
             if request := self.article_request(urljoin(response.url, link.strip()), "feed"):
@@ -198,17 +395,31 @@ class PortalSpider(scrapy.Spider):
             links = response.css(css).xpath("@href").getall()
             if links:
                 break
+        urls = [self.rewrite(response.urljoin(link)) for link in links]
+        articles = [url for url in urls if self.is_article_url(url)]
+        signature = frozenset(articles)
+        if articles and signature in self._listing_pages_seen:
+            # An endless calendar or paging trap serves the same links again and again.
+            self.crawler.stats.inc_value("listings/stopped/repeated")
+            logger.warning("Listing %s repeats an earlier page; paging stops", response.url)
+            return
+        self._listing_pages_seen.add(signature)
         in_range = False
-        for link in links:
-            url = self.rewrite(response.urljoin(link))
+        for url in urls:
             in_range = in_range or (self.is_article_url(url) and self.url_month_in_range(url))
             if request := self.article_request(url, "listing"):
                 yield request
         # Listings run newest first: a page whose articles are all before `since` ends paging.
         if links and self.since and not in_range:
             return
+        # …and a page of articles all stored before the last complete crawl ends it too.
+        if articles and self.incremental and all(self._known_and_old(url) for url in articles):
+            self.crawler.stats.inc_value("listings/stopped/known")
+            return
         if page >= self.profile.max_listing_pages:
             self.crawler.stats.inc_value("listings/page_limit")
+            logger.warning("Listing %s: page limit %s reached", response.url,
+                           self.profile.max_listing_pages)
             return
         for css in self.profile.listing_next_page:
             next_url = response.css(css).xpath("@href").get()
@@ -216,6 +427,7 @@ class PortalSpider(scrapy.Spider):
                 yield scrapy.Request(
                     self.rewrite(response.urljoin(next_url)),
                     callback=self.parse_listing,
+                    errback=self.request_failed,
                     cb_kwargs={"page": page + 1},
                 )
                 break
@@ -224,6 +436,10 @@ class PortalSpider(scrapy.Spider):
 
     def parse_article(self, response: Response):
         """Parse an article page into an Article item (and request its images)."""
+        if response.status == 304:
+            # The portal confirms our stored copy; nothing to parse or store.
+            self.crawler.stats.inc_value("articles/not_modified")
+            return
         fetched = datetime.now(timezone.utc).isoformat(timespec="seconds")
         content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
         try:
@@ -231,6 +447,7 @@ class PortalSpider(scrapy.Spider):
         except Exception as error:  # one broken page must never stop the crawl
             self.crawler.stats.inc_value("articles/dropped/parse_error")
             logger.exception("Could not parse article %s: %s", response.url, error)
+            self.report_failure(response.url, "parse_error", detail=repr(error))
             return
         if not self.published_in_range(record.get("published")):
             self.crawler.stats.inc_value("articles/skipped/out_of_range")
@@ -243,7 +460,9 @@ class PortalSpider(scrapy.Spider):
                 src = self.rewrite(image["src"])
                 if src not in self._seen_assets:
                     self._seen_assets.add(src)
-                    yield scrapy.Request(src, callback=self.parse_asset, priority=-5)
+                    yield scrapy.Request(
+                        src, callback=self.parse_asset, errback=self.request_failed, priority=-5
+                    )
 
     def parse_asset(self, response: Response):
         """Assets are archived by the WARC middleware; nothing to parse."""

@@ -5,6 +5,11 @@ stored as version 1, an unchanged article only has its fetch time and WARC point
 changed article becomes version N+1 while ``article_versions`` keeps every earlier version, so a
 researcher can see what changed. The file is an ordinary SQLite database (WAL mode) that
 researchers may query directly; list fields are JSON text.
+
+For incremental crawls the store also remembers how each URL was last fetched (``fetch_state``:
+``ETag``, ``Last-Modified``, the sitemap ``lastmod`` that led to it, when and with what status) and
+every crawl run (``crawl_runs``: start, end, finish reason), so the next run can send conditional
+requests and skip what the portal says is unchanged.
 """
 
 from __future__ import annotations
@@ -41,7 +46,43 @@ CREATE TABLE IF NOT EXISTS article_versions (
     record TEXT NOT NULL,
     PRIMARY KEY (canonical_url, version)
 );
+CREATE TABLE IF NOT EXISTS fetch_state (
+    url TEXT PRIMARY KEY,
+    status INTEGER,
+    etag TEXT,
+    last_modified TEXT,
+    lastmod TEXT,
+    fetched TEXT
+);
+CREATE TABLE IF NOT EXISTS crawl_runs (
+    run_id TEXT PRIMARY KEY,
+    spider TEXT NOT NULL,
+    started TEXT NOT NULL,
+    finished TEXT,
+    reason TEXT
+);
 """
+
+
+@dataclass(frozen=True)
+class FetchState:
+    """How a URL was last fetched: validators to send back, and the sitemap ``lastmod`` seen."""
+
+    url: str
+    status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    lastmod: str | None = None
+    fetched: str | None = None
+
+
+@dataclass(frozen=True)
+class KnownArticle:
+    """An article already in the store: its URL, publication time and last fetch time."""
+
+    url: str
+    published: str | None
+    fetched: str | None
 
 
 @dataclass(frozen=True)
@@ -114,6 +155,62 @@ class ArticleStore:
                  json.dumps(record, ensure_ascii=False)),
             )
         return UpsertResult("new" if row is None else "updated", version)
+
+    def known_articles(self, site: str | None = None) -> dict[str, KnownArticle]:
+        """Every stored article by its URL and by its canonical URL (both keys point to it)."""
+        query = "SELECT url, canonical_url, published, fetched FROM articles"
+        rows = self._db.execute(query + " WHERE site = ?", (site,)) if site else self._db.execute(
+            query
+        )
+        known: dict[str, KnownArticle] = {}
+        for row in rows:
+            article = KnownArticle(row["url"], row["published"], row["fetched"])
+            known[row["url"]] = known[row["canonical_url"]] = article
+        return known
+
+    def record_fetch(self, state: FetchState) -> None:
+        """Remember how a URL was fetched; a ``lastmod`` or validator not given is kept."""
+        with self._db:
+            self._db.execute(
+                "INSERT INTO fetch_state (url, status, etag, last_modified, lastmod, fetched) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET "
+                "status = excluded.status, fetched = excluded.fetched, "
+                "etag = COALESCE(excluded.etag, etag), "
+                "last_modified = COALESCE(excluded.last_modified, last_modified), "
+                "lastmod = COALESCE(excluded.lastmod, lastmod)",
+                (state.url, state.status, state.etag, state.last_modified, state.lastmod,
+                 state.fetched),
+            )
+
+    def fetch_states(self) -> dict[str, FetchState]:
+        """The last fetch of every URL the store remembers, by URL."""
+        rows = self._db.execute("SELECT * FROM fetch_state")
+        return {row["url"]: FetchState(**dict(row)) for row in rows}
+
+    def start_run(self, run_id: str, spider: str, started: str) -> None:
+        """Record that a crawl run started (``started``: ISO 8601 UTC)."""
+        with self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO crawl_runs (run_id, spider, started) VALUES (?, ?, ?)",
+                (run_id, spider, started),
+            )
+
+    def finish_run(self, run_id: str, finished: str, reason: str) -> None:
+        """Record how a crawl run ended (``reason``: Scrapy's finish reason)."""
+        with self._db:
+            self._db.execute(
+                "UPDATE crawl_runs SET finished = ?, reason = ? WHERE run_id = ?",
+                (finished, reason, run_id),
+            )
+
+    def last_finished_run(self, spider: str) -> tuple[str, str] | None:
+        """Start and end of the spider's last run that ended with reason ``finished``, or None."""
+        row = self._db.execute(
+            "SELECT started, finished FROM crawl_runs WHERE spider = ? AND reason = 'finished' "
+            "ORDER BY started DESC LIMIT 1",
+            (spider,),
+        ).fetchone()
+        return None if row is None else (row["started"], row["finished"])
 
     def count(self, site: str | None = None) -> int:
         """Number of stored articles (latest versions)."""

@@ -465,9 +465,13 @@ def test_warcinfo_from_settings(tmp_path: Path):
         WARC_OPERATOR="ops",
         WARC_PREFIX="nam-dinh",
         WARC_MAX_SIZE="5000",
+        WARC_IS_PART_OF="baonamdinh-2026",
     )
+    crawl_id = middleware.warcinfo.pop("crawl-id")
+    assert crawl_id.startswith("nam-dinh-")
     assert middleware.warcinfo == {
         "robots": "ignore",
+        "isPartOf": "baonamdinh-2026",
         "operator": "ops",
         "http-header-user-agent": "ua/1.0",
     }
@@ -574,3 +578,70 @@ def test_flatten_headers_one_pair_per_value_latin1():
 
 if __name__ == "__main__":
     crawl_main(*sys.argv[1:4])
+
+
+def test_metadata_signal_writes_a_record_concurrent_to_the_response(tmp_path: Path):
+    from crawler.middlewares.warc_capture import WARC_METADATA
+
+    middleware, crawler = build_middleware(ARCHIVE_DIR=str(tmp_path))
+    request, response = page()
+    middleware.process_response(request, response)
+    response.meta["download_latency"] = 0.0123
+    links = ["http://127.0.0.1:8080/tin/2.html", "http://127.0.0.1:8080/tin/3.html"]
+
+    crawler.signals.send_catch_log(
+        WARC_METADATA, response=response,
+        fields={"outlink": links, "article-id": "http://127.0.0.1:8080/tin/1.html",
+                "parse-result": "article", "missing": None},
+    )
+    unarchived = Request("http://127.0.0.1:8080/skip.html", meta={"dont_archive": True})
+    middleware.process_response(unarchived, HtmlResponse(unarchived.url, request=unarchived))
+    crawler.signals.send_catch_log(WARC_METADATA, response=HtmlResponse(
+        unarchived.url, request=unarchived), fields={"outlink": links})
+    middleware.spider_closed()
+
+    (path,) = (tmp_path / "warc").iterdir()
+    records = read_warc(path)
+    metadata = find(records, "metadata", "/tin/1.html")
+    assert metadata.headers["WARC-Concurrent-To"] == request.meta["warc"]["record_id"]
+    assert metadata.content.decode().splitlines() == [
+        "fetchTimeMs: 12",
+        f"outlink: {links[0]}",
+        f"outlink: {links[1]}",
+        "article-id: http://127.0.0.1:8080/tin/1.html",
+        "parse-result: article",
+    ]
+    stats = crawler.stats.get_stats()
+    assert stats["warc/metadata"] == 1 and stats["warc/metadata_skipped"] == 1
+    assert stats["warc/records"] == 3
+
+
+def test_open_files_of_a_crashed_crawl_are_recovered_when_the_spider_opens(tmp_path: Path):
+    middleware, crawler = build_middleware(ARCHIVE_DIR=str(tmp_path))
+    request, response = page()
+    middleware.process_response(request, response)
+    open_path = middleware._writer.current_path  # a crawl that never closed its file
+    crashed = open_path.read_bytes()
+    middleware._writer._file.close()
+    open_path.write_bytes(crashed + crashed[:-10])  # killed in the middle of a record
+
+    successor, crawler = build_middleware(ARCHIVE_DIR=str(tmp_path))
+    successor.spider_opened()
+
+    (path,) = (tmp_path / "warc").iterdir()
+    assert path.name == open_path.name.removesuffix(".open")
+    assert path.read_bytes().startswith(crashed)
+    # The first copy whole, then the copy's warcinfo and response; its request was cut.
+    assert [r.rec_type for r in read_warc(path)] == ["warcinfo", "response", "request"] + [
+        "warcinfo", "response"]
+    stats = crawler.stats.get_stats()
+    assert stats["warc/recovered_files"] == 1
+    assert stats["warc/recovered_records"] == 5
+    assert 0 < stats["warc/recovered_cut_bytes"] < len(crashed)
+
+
+def test_compression_level_setting(tmp_path: Path):
+    middleware, _ = build_middleware(ARCHIVE_DIR=str(tmp_path), WARC_COMPRESSION_LEVEL="1")
+    assert middleware.compression_level == 1
+    with pytest.raises(ValueError, match="WARC_COMPRESSION_LEVEL"):
+        build_middleware(ARCHIVE_DIR=str(tmp_path), WARC_COMPRESSION_LEVEL="11")

@@ -147,3 +147,40 @@ def test_extract_command_names_a_missing_file(tmp_path):
     result = scrapy("extract", str(missing), "--url", "https://baonamdinh.vn/")
     assert result.returncode == 2
     assert str(missing) in result.stderr
+
+
+def test_a_profile_whose_body_selectors_miss_falls_back_and_says_so(site):
+    # A redesign renamed the body container: the record still has the article, and names the
+    # fields the generic path had to fill so the crawl can count `articles/fallback/<site>`.
+    seed = site.seed_article
+    html = render_article(site, seed, ORIGIN)
+    html = html.replace('id="contentdetail"', 'id="story"').replace("detail-content", "story")
+    assert "contentdetail" not in html
+    record = extract_article(html.encode(), ORIGIN + seed.path, site="baonamdinh")
+    assert record["fallback"] == ["body"]
+    assert record["body_source"] == "generic"
+    assert record["title"] == seed.title
+    body = record["body"].split("\n\n")
+    assert body[0] == seed.paragraphs[0] and body[-1] == seed.paragraphs[-1]
+    assert "Lam Hồng" not in record["body"]
+
+
+def test_a_profile_that_finds_everything_reports_no_fallback(site):
+    seed = site.seed_article
+    record = extract_article(page_bytes(site, seed), ORIGIN + seed.path, site="baonamdinh")
+    assert record["fallback"] == [] and record["dates_disagree"] is False
+
+
+def test_sources_that_disagree_by_days_are_reported_and_the_time_wins():
+    html = """<html><head><meta property="og:title" content="Bài thử">
+    <meta property="article:published_time" content="2024-08-01">
+    <script type="application/ld+json">{"@type": "NewsArticle",
+      "datePublished": "2024-08-12T07:30:00+07:00"}</script></head>
+    <body><article><p>Một đoạn văn đủ dài để làm nội dung của bài viết thử nghiệm này, hơn hai
+    trăm ký tự để vượt qua ngưỡng tối thiểu của bộ trích xuất chung, và thêm vài chữ nữa cho chắc
+    chắn rằng đoạn này được coi là thân bài chứ không phải là một dòng rác của trang.</p>
+    </article></body></html>"""
+    record = extract_article(html.encode(), "https://example.vn/2024/08/12/bai-thu.html")
+    assert record["published"] == "2024-08-12T07:30:00+07:00"
+    assert record["published_source"] == "json-ld"
+    assert record["dates_disagree"] is True

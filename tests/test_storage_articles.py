@@ -10,7 +10,7 @@ import pytest
 
 from crawler.items import Article
 from crawler.parsing.article import content_hash
-from storage.articles import ARTICLE_FIELDS, ArticleStore
+from storage.articles import ARTICLE_FIELDS, ArticleStore, FetchState
 from storage.export import export
 
 
@@ -117,3 +117,32 @@ def test_unknown_export_format_names_the_choices(store, tmp_path):
 
 def test_item_schema_covers_every_stored_field():
     assert set(ARTICLE_FIELDS) <= set(Article.fields)
+
+
+def test_known_articles_are_listed_by_url_and_canonical_url(store):
+    store.upsert(make_record("http://x/a/?utm=1", canonical_url="http://x/a/"))
+    known = store.known_articles("baonamdinh")
+    assert set(known) == {"http://x/a/?utm=1", "http://x/a/"}
+    assert known["http://x/a/"].published == "2020-02-12T19:29:00+07:00"
+    assert store.known_articles("other") == {}
+
+
+def test_fetch_state_keeps_validators_a_later_fetch_does_not_repeat(store):
+    store.record_fetch(FetchState("http://x/a/", 200, '"e1"', "Wed, 12 Feb 2020 12:29:00 GMT",
+                                  "2020-02-12T19:29:00+07:00", "2026-11-29T10:00:00+00:00"))
+    store.record_fetch(FetchState("http://x/a/", 304, fetched="2026-11-30T10:00:00+00:00"))
+    state = store.fetch_states()["http://x/a/"]
+    assert (state.status, state.etag, state.lastmod) == (304, '"e1"', "2020-02-12T19:29:00+07:00")
+    assert state.fetched == "2026-11-30T10:00:00+00:00"
+
+
+def test_last_finished_run_ignores_interrupted_runs(store):
+    assert store.last_finished_run("baonamdinh") is None
+    store.start_run("r1", "baonamdinh", "2026-11-28T01:00:00+00:00")
+    store.finish_run("r1", "2026-11-28T02:00:00+00:00", "finished")
+    store.start_run("r2", "baonamdinh", "2026-11-29T01:00:00+00:00")  # killed: never finished
+    store.start_run("r3", "baonamdinh", "2026-11-29T03:00:00+00:00")
+    store.finish_run("r3", "2026-11-29T03:10:00+00:00", "shutdown")
+    assert store.last_finished_run("baonamdinh") == (
+        "2026-11-28T01:00:00+00:00", "2026-11-28T02:00:00+00:00"
+    )

@@ -21,6 +21,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from storage.warc import WarcPointer, WarcWriter
+from storage.warc_digests import DigestIndex
 
 START = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=timezone.utc)
 HTML = "<html><body><p>Tin, ảnh: Nam Định</p></body></html>".encode()
@@ -208,6 +209,9 @@ def test_first_record_is_warcinfo(tmp_path: Path) -> None:
     )
     assert fields == {
         "format": "WARC File Format 1.1",
+        "conformsTo": (
+            "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
+        ),
         "hostname": "crawl-box-1",
         "robots": "obey",
         **info,
@@ -304,6 +308,8 @@ def test_pointer_leads_to_the_response_record(tmp_path: Path) -> None:
         "length": pointer.length,
         "payload_digest": sha1_base32(b"second page"),
         "target_uri": "https://baonamdinh.vn/b.html",
+        "record_type": "response",
+        "refers_to": None,
     }
 
 
@@ -484,3 +490,107 @@ def test_failed_write_leaves_a_valid_file_behind(tmp_path: Path) -> None:
 def test_max_size_must_be_positive(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="max_size"):
         WarcWriter(tmp_path, max_size=0)
+
+
+def test_same_payload_again_is_a_revisit_that_refers_to_the_original(tmp_path: Path) -> None:
+    index = DigestIndex(tmp_path / "digests.sqlite3")
+    with make_writer(tmp_path, digest_index=index) as writer:
+        original = write_page(writer, "/a.html")
+        again = write_page(writer, "/a.html")  # same file: the writer's own pending digests
+        error = write_page(writer, "/gone.html", status=404, reason="Not Found")
+        error_again = write_page(writer, "/gone.html", status=404, reason="Not Found")
+    assert (original.record_type, again.record_type) == ("response", "revisit")
+    assert again.refers_to == original.record_id
+    assert error.record_type == error_again.record_type == "response"
+    assert len(index) == 1  # indexed once the file was closed
+
+    # The next crawl (a new writer) finds the original in the index.
+    with make_writer(tmp_path / "next", digest_index=index) as writer:
+        next_crawl = write_page(writer, "/a.html")
+    index.close()
+    assert next_crawl.record_type == "revisit" and next_crawl.refers_to == original.record_id
+
+    records = {r.headers["WARC-Record-ID"]: r for r in read_records(tmp_path / again.filename)}
+    revisit = records[again.record_id]
+    assert revisit.rec_type == "revisit"
+    assert revisit.headers["WARC-Profile"] == (
+        "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+    )
+    assert revisit.headers["WARC-Refers-To"] == original.record_id
+    assert revisit.headers["WARC-Refers-To-Target-URI"] == original.target_uri
+    original_date = records[original.record_id].headers["WARC-Date"]
+    assert revisit.headers["WARC-Refers-To-Date"] == original_date
+    assert revisit.headers["WARC-Payload-Digest"] == sha1_base32(HTML)
+    assert revisit.content == b""  # HTTP headers only
+    assert revisit.http_headers.get_header("Content-Type") == "text/html; charset=utf-8"
+    for path in (tmp_path / again.filename, tmp_path / "next" / next_crawl.filename):
+        assert warcio_check(path).returncode == 0
+
+
+def test_metadata_record_is_concurrent_to_its_response(tmp_path: Path) -> None:
+    with make_writer(tmp_path) as writer:
+        pointer = write_page(writer)
+        metadata_id = writer.write_metadata(
+            url=pointer.target_uri,
+            concurrent_to=pointer.record_id,
+            fields=[("outlink", "https://baonamdinh.vn/a.html"),
+                    ("outlink", "https://baonamdinh.vn/b.html"),
+                    ("article-title", "Tin, ảnh:\nNam Định")],
+        )
+    metadata = read_records(tmp_path / pointer.filename)[-1]
+    assert metadata.rec_type == "metadata"
+    assert metadata.headers["WARC-Record-ID"] == metadata_id
+    assert metadata.headers["WARC-Concurrent-To"] == pointer.record_id
+    assert metadata.headers["Content-Type"] == "application/warc-fields"
+    assert metadata.content.decode("utf-8").splitlines() == [
+        "outlink: https://baonamdinh.vn/a.html",
+        "outlink: https://baonamdinh.vn/b.html",
+        "article-title: Tin, ảnh: Nam Định",
+    ]
+    assert warcio_check(tmp_path / pointer.filename).returncode == 0
+
+
+@pytest.mark.parametrize("level", [0, 1, 9])
+def test_compression_level_is_chosen_and_files_stay_valid(tmp_path: Path, level: int) -> None:
+    body = ("<p>Nam Định</p>" * 2000).encode()
+    with make_writer(tmp_path, compression_level=level) as writer:
+        pointer = write_page(writer, body=body)
+    path = tmp_path / pointer.filename
+    assert warcio_check(path).returncode == 0
+    assert read_records(path)[1].content == body
+    if level == 0:
+        assert path.stat().st_size > len(body)
+    else:
+        assert path.stat().st_size < len(body) / 10
+
+
+def test_compression_level_out_of_range_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="0-9"):
+        WarcWriter(tmp_path, compression_level=10)
+
+
+def test_records_are_the_bytes_warcio_would_write(tmp_path: Path) -> None:
+    from warcio.warcwriter import WARCWriter
+
+    from storage.warc import _RawHttpHeaders  # what the writer gave warcio before
+
+    url = "https://baonamdinh.vn/tìm-kiếm?q=nông+nghiệp"
+    with make_writer(tmp_path) as writer:
+        pointer = write_page(writer, url.removeprefix("https://baonamdinh.vn"),
+                             method="POST", request_body=b"q=1", truncated="length")
+    records = read_records(tmp_path / pointer.filename)
+    ours = gzip.decompress((tmp_path / pointer.filename).read_bytes()[pointer.offset:])
+
+    reference = io.BytesIO()
+    builder = WARCWriter(reference, gzip=False, warc_version="WARC/1.1")
+    for record in records[1:]:
+        headers = {k: v for k, v in record.headers.items()
+                   if k not in ("WARC-Block-Digest", "Content-Type", "Content-Length")
+                   and not (k == "WARC-Payload-Digest" and record.rec_type == "request")}
+        http = record.http_headers
+        builder.write_record(builder.create_warc_record(
+            url, record.rec_type, payload=io.BytesIO(record.raw), length=len(record.raw),
+            warc_headers_dict=headers,
+            http_headers=_RawHttpHeaders(http.statusline, http.headers, http.protocol),
+        ))
+    assert ours == reference.getvalue()

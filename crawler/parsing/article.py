@@ -11,16 +11,21 @@ lists), never guessed; ``*_source`` fields say where a value came from.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
-from urllib.parse import urljoin
+from dataclasses import dataclass
+from datetime import timedelta
+from html import unescape as unescape_html
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
 from crawler.parsing import generic
-from crawler.parsing.bylines import parse_byline, split_caption_credit
-from crawler.parsing.dates import DEFAULT_TIMEZONE, parse_vietnamese_datetime
+from crawler.parsing.bylines import Byline, parse_byline, split_caption_credit
+from crawler.parsing.dates import DEFAULT_TIMEZONE, ParsedDate, parse_vietnamese_datetime
 from crawler.parsing.document import (
     block_texts,
+    decode_html,
     element_text,
     json_ld_objects,
     meta_content,
@@ -28,9 +33,30 @@ from crawler.parsing.document import (
     strip_non_content,
 )
 from crawler.parsing.profile import SiteProfile
-from crawler.parsing.text import clean_paragraphs, is_punctuation_only, normalize_space, pop_byline
+from crawler.parsing.text import (
+    clean_paragraphs,
+    is_punctuation_only,
+    normalize_space,
+    pop_byline,
+    text_key,
+)
 
 _TAG_SPLIT = re.compile(r"\s*[,;]\s*")
+# A date in the URL path: /2020/02/12/, /2020-02-12-.
+_URL_DATE_RE = re.compile(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?=[/\-_.]|$)")
+# Sources closer than this agree: a page may print local midnight while its metadata says UTC.
+DATES_DISAGREE_AFTER = timedelta(days=1)
+
+# "Theo <name>" ("according to"): JSON-LD authors that carry the source line's wording.
+_SOURCE_PREFIX_RE = re.compile(r"^theo\s+", re.IGNORECASE)
+# The sapo is one of the first blocks; a description cut short must still be long enough that
+# matching it as a prefix cannot pick an unrelated paragraph.
+_LEAD_WITHIN_BLOCKS = 5
+_TRUNCATED_LEAD_MIN_CHARS = 60
+# Image alt texts that are not captions: file names ("Ảnh màn hình … 23.12.56.png"), one word.
+_NOT_A_CAPTION_RE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif|bmp)$|^\S+$", re.IGNORECASE)
+
+logger = logging.getLogger(__name__)
 
 
 def _first(tree: etree._Element, xpaths) -> etree._Element | None:
@@ -95,28 +121,93 @@ def _take_images(body: etree._Element, profile: SiteProfile | None, url: str) ->
         if src and src not in seen:
             seen.add(src)
             alt = normalize_space(image.get("alt") or "") or None
+            if alt and _NOT_A_CAPTION_RE.search(alt):
+                alt = None
             images.append({"src": src, "caption": alt, "credit": None})
         _drop(image)
     return images
 
 
-def _dates(
-    tree, selectors, meta_names, ld_key, ld_objects, timezone
-) -> tuple[str | None, str | None]:
-    """Return (ISO value, source) for a date field, trying the visible line first."""
+@dataclass(frozen=True)
+class _DateCandidate:
+    """A date one source of the page gives, and which source that is."""
+
+    source: str
+    date: ParsedDate
+
+
+def _date_from_elements(
+    tree: etree._Element, selectors, timezone: str, *, limit: int | None, needs_time: bool
+) -> ParsedDate | None:
+    """The first date read from the elements ``selectors`` find (attributes before text)."""
     for xpath in selectors:
-        for element in xpath(tree):
+        for element in xpath(tree)[:limit]:
             for text in (element.get("datetime"), element.get("content"), element_text(element)):
-                if text and (parsed := parse_vietnamese_datetime(text, timezone)):
-                    return parsed.iso(), "selector"
+                # Unknown layouts only get the fast shapes: dateparser on every "date"-classed
+                # element of a page costs milliseconds each.
+                parsed = (
+                    parse_vietnamese_datetime(text, timezone, fallback=limit is None)
+                    if text else None
+                )
+                if parsed and (parsed.has_time or not needs_time):
+                    return parsed
+    return None
+
+
+def _date_from_url(url: str, timezone: str) -> ParsedDate | None:
+    match = _URL_DATE_RE.search(url)
+    if match is None:
+        return None
+    return parse_vietnamese_datetime("-".join(match.groups()), timezone, fallback=False)
+
+
+def _date_candidates(
+    tree, selectors, meta_names, ld_key, ld_objects, timezone, *, url: str | None = None
+) -> list[_DateCandidate]:
+    """Every date the page gives for one field, in order of trust.
+
+    A profile's selectors lead (the maintainer chose them), then ``<meta>``, JSON-LD, and, on
+    the generic path when metadata gives no time of day, a visible date line; the URL last.
+    """
+    candidates: list[_DateCandidate] = []
+    if selectors and (parsed := _date_from_elements(
+            tree, selectors, timezone, limit=None, needs_time=False)):
+        candidates.append(_DateCandidate("selector", parsed))
     value = meta_content(tree, *meta_names)
     if value and (parsed := parse_vietnamese_datetime(value, timezone)):
-        return parsed.iso(), "meta"
+        candidates.append(_DateCandidate("meta", parsed))
     for obj in ld_objects:
         value = obj.get(ld_key)
         if isinstance(value, str) and (parsed := parse_vietnamese_datetime(value, timezone)):
-            return parsed.iso(), "json-ld"
-    return None, None
+            candidates.append(_DateCandidate("json-ld", parsed))
+            break
+    if url is not None:
+        if not any(candidate.date.has_time for candidate in candidates) and (
+            parsed := _date_from_elements(
+                tree, generic.VISIBLE_DATES, timezone, limit=generic.MAX_DATE_ELEMENTS,
+                needs_time=True)
+        ):
+            candidates.append(_DateCandidate("visible", parsed))
+        if parsed := _date_from_url(url, timezone):
+            candidates.append(_DateCandidate("url", parsed))
+    return candidates
+
+
+def _choose_date(candidates: list[_DateCandidate]) -> tuple[str | None, str | None, bool]:
+    """Return (ISO value, source, sources disagree) for one date field.
+
+    The most specific date wins (one with a time of day over a bare date), the most trusted
+    source among equals. Sources that differ by more than `DATES_DISAGREE_AFTER` are reported,
+    not silently resolved: a researcher filtering by date should know the page contradicts itself.
+    """
+    if not candidates:
+        return None, None, False
+    best = max(candidates, key=lambda candidate: candidate.date.has_time)
+    disagree = any(
+        abs(candidate.date.value - best.date.value) > DATES_DISAGREE_AFTER
+        for candidate in candidates
+    )
+    return best.date.iso(), best.source, disagree
 
 
 def _title(tree, profile: SiteProfile | None) -> tuple[str | None, str | None]:
@@ -162,28 +253,41 @@ def content_hash(record: dict) -> str:
 def extract_with_profile(
     html: bytes | str, url: str, profile: SiteProfile | None, content_type: str | None = None
 ) -> dict:
-    """Extract the Article fields of one page; ``profile`` None means the generic path."""
-    tree = parse_html(html, content_type)
+    """Extract the Article fields of one page; ``profile`` None means the generic path.
+
+    With a profile, a title or body its selectors miss is taken by the generic path instead
+    and named in the record's ``fallback`` list (a sign that the site's layout changed).
+    """
+    text = decode_html(html, content_type)
+    tree = parse_html(text)
     ld_objects = json_ld_objects(tree)
     strip_non_content(tree)
     timezone = profile.timezone if profile else DEFAULT_TIMEZONE
     xp = profile.xpath if profile else None
+    fallback: list[str] = []
 
     title, title_source = _title(tree, profile)
+    if profile and title_source != "selector":
+        fallback.append("title")
     lead = _first_text(tree, xp["lead"]) if xp else None
+    lead_source = "selector" if lead else None
+    if lead is None and not profile:
+        lead = _first_text(tree, generic.LEADS)
+        lead_source = "generic" if lead else None
     if lead is None and not profile:
         lead = meta_content(tree, "description", "og:description")
         lead = normalize_space(lead) if lead else None
-    published, published_source = _dates(
-        tree, xp["published"] if xp else generic.DATES,
+        lead_source = "meta" if lead else None
+    published, published_source, published_disagree = _choose_date(_date_candidates(
+        tree, xp["published"] if xp else (),
         ("article:published_time", "datePublished", "pubdate"), "datePublished", ld_objects,
-        timezone,
-    )
-    modified, _ = _dates(
+        timezone, url=url,
+    ))
+    modified, modified_source, modified_disagree = _choose_date(_date_candidates(
         tree, xp["modified"] if xp else (),
         ("article:modified_time", "dateModified", "og:updated_time"), "dateModified", ld_objects,
         timezone,
-    )
+    ))
     section = _first_text(tree, xp["section"]) if xp else None
     section = section or meta_content(tree, "article:section")
     tags = _tags(tree, profile)
@@ -191,26 +295,51 @@ def extract_with_profile(
 
     body_source = "selector"
     body_element = _first(tree, xp["body"]) if xp else None
+    blocks: list[str] = []
     if body_element is None:
         body_source = "generic"
+        if profile:
+            fallback.append("body")
+        blocks = generic.drop_link_headlines(
+            generic.main_text_blocks(text, url), generic.link_headlines(tree)
+        )
+        # Images and captions still come from the tree; its text only when trafilatura has none.
         body_element = generic.find_body(tree)
-
     images: list[dict] = []
     paragraphs: list[str] = []
     byline = parse_byline(byline_text, allow_bare_name=True) if byline_text else None
     if body_element is not None:
-        for xpath in xp["remove"] if xp else generic.REMOVE:
+        for xpath in generic.REMOVE if body_source == "generic" else xp["remove"]:
             for element in xpath(body_element):
                 _drop(element)
         images = _take_images(body_element, profile, url)
+        if body_source == "selector" or len(blocks) < 2:
+            # One block from trafilatura is its whole-page dump for pages too small to score;
+            # the paragraph container's own blocks are then the better reading.
+            container_blocks = list(block_texts(body_element))
+            if body_source == "selector" or len(container_blocks) > len(blocks):
+                blocks = container_blocks
+    if blocks:
         captions = [image["caption"] for image in images if image["caption"]]
+        if lead and lead_source == "meta" and (visible_lead := _visible_lead(lead, blocks)):
+            # The description is the page's visible sapo, or the start of it (dantri.com.vn
+            # cuts its description short): the visible text is the article's lead.
+            lead, lead_source = visible_lead, "body"
         paragraphs = clean_paragraphs(
-            block_texts(body_element), captions=captions, exclude=[t for t in (lead, title) if t]
+            blocks, captions=captions, exclude=[t for t in (lead, title) if t]
         )
         paragraphs, found_byline = pop_byline(paragraphs)
         byline = byline or found_byline
+    if byline is None and not profile:
+        byline = _json_ld_byline(ld_objects)
     if byline is None and (author := meta_content(tree, "author", "article:author")):
-        byline = parse_byline(author, allow_bare_name=True)
+        if profile or not _names_the_publisher(author, tree, url):
+            byline = parse_byline(author, allow_bare_name=True)
+    if body_source == "generic" and images:
+        images = _real_images(images, title, byline)
+    if fallback:
+        logger.info("%s: profile %s found no %s, generic extraction used",
+                    url, profile.site_id if profile else None, " or ".join(fallback))
 
     canonical = tree.xpath('//link[@rel="canonical"]/@href')
     language = tree.get("lang") or (profile.language if profile else None)
@@ -224,6 +353,8 @@ def extract_with_profile(
         "published": published,
         "published_source": published_source,
         "modified": modified,
+        "modified_source": modified_source,
+        "dates_disagree": published_disagree or modified_disagree,
         "authors": list(byline.authors) if byline else [],
         "credit": byline.credit if byline else None,
         "section": normalize_space(section) if section else None,
@@ -231,7 +362,73 @@ def extract_with_profile(
         "images": images,
         "language": language.split("-")[0].lower() if language else None,
         "title_source": title_source,
+        "lead_source": lead_source,
         "body_source": body_source if paragraphs else None,
+        "fallback": fallback,
     }
     record["content_hash"] = content_hash(record)
     return record
+
+
+def _real_images(images: list[dict], title: str | None, byline: Byline | None) -> list[dict]:
+    """Drop what the generic path takes for article images but is not one.
+
+    An image whose caption is an author's name is the author's portrait (dantri.com.vn), and a
+    caption that repeats the title ("<title> - Ảnh 3.", tuoitre.vn) is generated alt text.
+    """
+    authors = {text_key(name) for name in byline.authors} if byline else set()
+    title_key = text_key(title) if title else None
+    kept = []
+    for image in images:
+        caption_key = text_key(image["caption"]) if image["caption"] else ""
+        if caption_key and caption_key in authors:
+            continue
+        if caption_key and title_key and caption_key.startswith(title_key):
+            image = {**image, "caption": None}
+        kept.append(image)
+    return kept
+
+
+def _json_ld_byline(ld_objects: list[dict]) -> Byline | None:
+    """The people JSON-LD names as the article's authors (organisations and blanks skipped)."""
+    names: list[str] = []
+    for obj in ld_objects:
+        authors = obj.get("author")
+        for author in authors if isinstance(authors, list) else [authors]:
+            if not isinstance(author, dict) or author.get("@type", "Person") != "Person":
+                continue
+            # tuoitre.vn writes "NH&#7852;T XUÂN" inside JSON; cafef.vn "Theo Hồ Hương".
+            name = normalize_space(unescape_html(str(author.get("name") or "")))
+            name = _SOURCE_PREFIX_RE.sub("", name)
+            if name and not is_punctuation_only(name) and name not in names:
+                names.append(name)
+        if names:
+            break
+    return Byline(authors=tuple(names), credit=None, text=", ".join(names)) if names else None
+
+
+def _names_the_publisher(author: str, tree: etree._Element, url: str) -> bool:
+    """Whether a ``<meta name=author>`` value is the publication rather than a person.
+
+    Portals put their own name there ("TUOI TRE ONLINE", "NLD.COM.VN", "Dân Trí" on
+    "Báo điện tử Dân Trí"): a domain, or a part of the site's name, is not an author.
+    """
+    folded = author.strip().casefold()
+    site_name = (meta_content(tree, "og:site_name", "application-name") or "").casefold()
+    host = (urlsplit(url).hostname or "").casefold()
+    return (
+        "." in folded or folded in site_name or folded.replace(" ", "") in host
+        or author.isupper()
+    )
+
+
+def _visible_lead(description: str, blocks: list[str]) -> str | None:
+    """The first block that is the page's description, whole or cut short; None if none is."""
+    key = text_key(description)
+    for block in blocks[:_LEAD_WITHIN_BLOCKS]:
+        block_key = text_key(block)
+        if block_key == key or (
+            len(key) >= _TRUNCATED_LEAD_MIN_CHARS and block_key.startswith(key)
+        ):
+            return normalize_space(block)
+    return None

@@ -94,6 +94,21 @@ _OFFSET_MARKER_RE = re.compile(
     r"(?:GMT|UTC)\s*(?P<sign>[+\-−])\s*(?P<hours>\d{1,2})(?::?(?P<minutes>\d{2}))?(?!\d)"
 )
 
+# Other ways English-language pages name the zone of a time: a numeric offset right after the
+# clock ("16:07:38 -0600", RFC 822), a bare "GMT"/"UTC", or a zone abbreviation ("07:47 PM EST").
+# Ambiguous abbreviations (CST, IST) are left out: a wrong offset is worse than the site's zone.
+_NUMERIC_OFFSET_RE = re.compile(
+    r"(?<=\d:\d\d)\s*(?:[AaPp]\.?[Mm]\.?\s*)?(?P<sign>[+\-−])(?P<hours>\d{2}):?(?P<minutes>\d{2})(?!\d)"
+)
+_ZONE_ABBREVIATIONS = {
+    "GMT": 0, "UTC": 0, "BST": 60, "CET": 60, "CEST": 120, "EET": 120, "EEST": 180,
+    "EST": -300, "EDT": -240, "CDT": -300, "MST": -420, "MDT": -360, "PST": -480, "PDT": -420,
+    "ICT": 420, "SGT": 480, "HKT": 480, "JST": 540, "KST": 540, "AEST": 600, "AEDT": 660,
+}
+_ZONE_ABBREVIATION_RE = re.compile(
+    r"(?<![A-Za-z])(?P<name>" + "|".join(_ZONE_ABBREVIATIONS) + r")(?![A-Za-z])(?!\s*[+\-−]\s*\d)"
+)
+
 # dateparser is only worth asking about strings that name a year; without one it happily returns
 # relative dates ("2 giờ trước") computed from today, which would be wrong on a re-parse.
 _YEAR_RE = re.compile(r"(?<!\d)(?:1[89]|2\d)\d{2}(?!\d)")
@@ -230,7 +245,9 @@ def is_date_line(text: str) -> bool:
 
 def _normalize(text: str) -> str:
     """Return NFC text with every whitespace run (NBSP included) turned into one space."""
-    return _SPACE_RE.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return " ".join(text.split())
 
 
 def _parse_known_shapes(text: str, zone_name: str) -> tuple[datetime, bool] | None:
@@ -249,14 +266,14 @@ def _parse_known_shapes(text: str, zone_name: str) -> tuple[datetime, bool] | No
         clock = _checked_time(*iso.group("hour", "minute", "second"))
         return datetime(year, month, day, *clock, tzinfo=zone), True
 
-    marker = _OFFSET_MARKER_RE.search(text)
-    rest = _blank(text, marker) if marker is not None else text
+    named_zone = _find_zone(text)
+    rest = _blank(text, named_zone[0]) if named_zone is not None else text
     found = _search_date(rest)
     if found is None:
         return None
     year, month, day = map(int, found.group("year", "month", "day"))
     clock = _find_time(_blank(rest, found))
-    zone = _zone_from_marker_match(marker) if marker is not None else _site_zone(zone_name)
+    zone = named_zone[1] if named_zone is not None else _site_zone(zone_name)
     hour, minute, second = clock[:3] if clock is not None else (0, 0, 0)
     # datetime() raises ValueError for 31/02, which the caller turns into None.
     value = datetime(year, month, day, hour, minute, second, tzinfo=zone)
@@ -271,8 +288,8 @@ def _parse_with_dateparser(text: str, zone_name: str) -> tuple[datetime, bool] |
     """
     if _YEAR_RE.search(text) is None:
         return None
-    marker = _OFFSET_MARKER_RE.search(text)
-    rest = _blank(text, marker) if marker is not None else text
+    named_zone = _find_zone(text)
+    rest = _blank(text, named_zone[0]) if named_zone is not None else text
     clock = _find_time(rest)
     if clock is not None:
         rest = f"{rest[: clock.start]} {rest[clock.end :]}"
@@ -282,7 +299,7 @@ def _parse_with_dateparser(text: str, zone_name: str) -> tuple[datetime, bool] |
     result = _date_data_parser(zone_name).get_date_data(isolated).date_obj
     if result is None:
         return None
-    zone = _zone_from_marker_match(marker) if marker is not None else _site_zone(zone_name)
+    zone = named_zone[1] if named_zone is not None else _site_zone(zone_name)
     if clock is not None:
         # Only the date came from dateparser, as wall-clock midnight in the site's zone.
         value = datetime(
@@ -295,8 +312,8 @@ def _parse_with_dateparser(text: str, zone_name: str) -> tuple[datetime, bool] |
             tzinfo=zone,
         )
         return value, True
-    if marker is not None:
-        # The marker was cut out of the string, so dateparser read the wall-clock time only.
+    if named_zone is not None:
+        # The zone was cut out of the string, so dateparser read the wall-clock time only.
         value = result.replace(tzinfo=zone)
     else:
         value = result.astimezone(zone)
@@ -403,6 +420,21 @@ def _zone_from_marker(text: str) -> tzinfo | None:
     """Return the fixed offset named by a GMT/UTC marker in ``text``, if any."""
     marker = _OFFSET_MARKER_RE.search(text)
     return _zone_from_marker_match(marker) if marker is not None else None
+
+
+def _find_zone(text: str) -> tuple[re.Match[str], tzinfo] | None:
+    """Return the zone a date string names and where it names it, or None."""
+    marker = _OFFSET_MARKER_RE.search(text)
+    if marker is not None:
+        return marker, _zone_from_marker_match(marker)
+    numeric = _NUMERIC_OFFSET_RE.search(text)
+    if numeric is not None:
+        return numeric, _fixed_offset(*numeric.group("sign", "hours", "minutes"))
+    named = _ZONE_ABBREVIATION_RE.search(text)
+    if named is not None:
+        minutes = _ZONE_ABBREVIATIONS[named.group("name")]
+        return named, dt_timezone(timedelta(minutes=minutes))
+    return None
 
 
 def _zone_from_marker_match(marker: re.Match[str]) -> tzinfo:

@@ -26,7 +26,14 @@ BLOCK_TAGS = frozenset(
 
 
 def _detect_encoding(body: bytes) -> str | None:
-    return UnicodeDammit(body, is_html=True).original_encoding
+    # Bytes that decode as UTF-8 are UTF-8 for all practical purposes (legacy 8-bit text with
+    # accented letters almost never does), and checking costs far less than statistical
+    # detection, which runs at ~40 pages/s with chardet installed.
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return UnicodeDammit(body, is_html=True).original_encoding
+    return "utf-8"
 
 
 def decode_html(html: bytes | str, content_type: str | None = None) -> str:
@@ -55,9 +62,16 @@ def strip_non_content(tree: etree._Element) -> None:
     etree.strip_elements(tree, etree.Comment, etree.ProcessingInstruction, with_tail=False)
 
 
+# XPath's string value is the concatenated text of an element, computed in C: several times
+# faster than joining `itertext()` in Python on a whole page.
+_STRING_VALUE = etree.XPath("string()", smart_strings=False)
+_META_WITH_CONTENT = etree.XPath("//meta[@content]")
+_META_NAME_ATTRIBUTES = ("property", "name", "itemprop")
+
+
 def element_text(element: etree._Element) -> str:
     """All text inside an element."""
-    return "".join(element.itertext())
+    return _STRING_VALUE(element)
 
 
 def block_texts(container: etree._Element) -> Iterator[str]:
@@ -83,12 +97,16 @@ def block_texts(container: etree._Element) -> Iterator[str]:
 
 def meta_content(tree: etree._Element, *names: str) -> str | None:
     """The first non-empty ``content`` of ``<meta>`` tags named by property, name or itemprop."""
-    for name in names:
-        for attr in ("property", "name", "itemprop"):
-            for value in tree.xpath(f"//meta[@{attr}=$name]/@content", name=name):
-                if value.strip():
-                    return value.strip()
-    return None
+    found: dict[str, str] = {}
+    for meta in _META_WITH_CONTENT(tree):
+        value = meta.get("content", "").strip()
+        if not value:
+            continue
+        for attr in _META_NAME_ATTRIBUTES:
+            key = meta.get(attr)
+            if key in names and key not in found:
+                found[key] = value
+    return next((found[name] for name in names if name in found), None)
 
 
 def json_ld_objects(tree: etree._Element) -> list[dict]:

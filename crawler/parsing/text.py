@@ -13,15 +13,19 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from crawler.parsing.bylines import Byline, parse_byline, split_caption_credit
+from crawler.parsing.bylines import Byline, may_have_credit, parse_byline, split_caption_credit
 from crawler.parsing.dates import is_date_line
 
 # Invisible characters that break word comparison and carry no text: zero-width space,
 # zero-width (non-)joiners, word joiner, BOM, soft hyphen.
-_INVISIBLE_CHARACTERS = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
-_SPACE_RE = re.compile(r"\s+")
+_INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _LETTER_OR_DIGIT_RE = re.compile(r"[^\W_]")
-_TRAILING_PUNCTUATION_RE = re.compile(r"[\W_]+$")
+def _strip_trailing_punctuation(text: str) -> str:
+    """Drop trailing non-alphanumerics; a `[\\W_]+$` regex would rescan every run in the line."""
+    end = len(text)
+    while end and not _LETTER_OR_DIGIT_RE.match(text, end - 1):
+        end -= 1
+    return text[:end]
 
 # Words of share / print / comment bars; a line made only of these (and separators or counters,
 # "Bình luận (3)") is a toolbar, not text. Longer phrases first.
@@ -91,8 +95,14 @@ def normalize_space(text: str) -> str:
     Every Unicode space counts (NBSP, thin and ideographic spaces, line breaks); zero-width
     characters and soft hyphens are deleted. The result is stripped.
     """
-    visible = text.translate(_INVISIBLE_CHARACTERS)
-    return _SPACE_RE.sub(" ", unicodedata.normalize("NFC", visible)).strip()
+    # Called on every block of every page: each step is skipped when it would change nothing
+    # (a dict-based `str.translate` alone costs more than the rest together).
+    if _INVISIBLE_RE.search(text):
+        text = _INVISIBLE_RE.sub("", text)
+    if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    # str.split() splits on exactly the characters str.isspace() knows, NBSP included.
+    return " ".join(text.split())
 
 
 def is_punctuation_only(text: str) -> bool:
@@ -106,11 +116,15 @@ def is_noise_line(text: str) -> bool:
     Punctuation-only lines, date lines, share bars, advertising labels, related-article headings
     and links, and keyword lines. A sentence that merely mentions Facebook or a date is kept.
     """
-    line = normalize_space(text)
+    return _is_noise(normalize_space(text))
+
+
+def _is_noise(line: str) -> bool:
+    """`is_noise_line` for a line already passed through `normalize_space`."""
     if is_punctuation_only(line):
         return True
     folded = line.casefold()
-    key = _TRAILING_PUNCTUATION_RE.sub("", folded)
+    key = _strip_trailing_punctuation(folded)
     if key in AD_LABELS or key in RELATED_HEADINGS:
         return True
     if _SHARE_BAR_RE.match(folded) or _TAG_LINE_RE.match(folded):
@@ -122,7 +136,12 @@ def is_noise_line(text: str) -> bool:
 
 def text_key(text: str) -> str:
     """Return a key to compare two texts: normalised, case-folded, no trailing punctuation."""
-    return _TRAILING_PUNCTUATION_RE.sub("", normalize_space(text).casefold())
+    return _key(normalize_space(text))
+
+
+def _key(line: str) -> str:
+    """`text_key` of a line already passed through `normalize_space`."""
+    return _strip_trailing_punctuation(line.casefold())
 
 
 def clean_paragraphs(
@@ -146,10 +165,15 @@ def clean_paragraphs(
 
     cleaned: list[str] = []
     for paragraph in paragraphs:
-        line = normalize_space(paragraph)
-        if not line or is_noise_line(line):
+        if not paragraph or paragraph.isspace():  # the gaps between tags, most blocks
             continue
-        if dropped_keys and not dropped_keys.isdisjoint(_caption_keys(line)):
+        line = normalize_space(paragraph)
+        if not line or _is_noise(line):
+            continue
+        if dropped_keys and (
+            _key(line) in dropped_keys
+            or (may_have_credit(line) and not dropped_keys.isdisjoint(_caption_keys(line)))
+        ):
             continue
         if cleaned and cleaned[-1] == line:
             continue

@@ -58,7 +58,9 @@ class ArticleStorePipeline:
         except (sqlite3.Error, ValueError, TypeError) as error:
             self.stats.inc_value("articles/dropped/store_error")
             logger.error("Could not store article %s: %s", adapter.get("url"), error)
-            raise DropItem(f"{adapter.get('url')}: store error: {error}") from error
+            dropped = DropItem(f"{adapter.get('url')}: store error: {error}")
+            dropped.reason = "store_error"  # the failure report's reason
+            raise dropped from error
         adapter["version"] = result.version
         self.stats.inc_value("articles/stored")
         self.stats.inc_value(f"articles/{result.status}")

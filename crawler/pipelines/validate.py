@@ -34,5 +34,7 @@ class ValidateArticlePipeline:
                 reason = f"no_{name}"
                 self.stats.inc_value(f"articles/dropped/{reason}")
                 logger.warning("Dropped article %s: no %s found", item.get("url"), name)
-                raise DropItem(f"{item.get('url')}: no {name}")
+                error = DropItem(f"{item.get('url')}: no {name}")
+                error.reason = reason  # the failure report's reason
+                raise error
         return item

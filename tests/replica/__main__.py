@@ -15,6 +15,7 @@ from pathlib import Path
 from twisted.internet import reactor
 
 from tests.replica.content import build_site
+from tests.replica.faults import KINDS, FaultPlan
 from tests.replica.server import listen
 
 
@@ -27,6 +28,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default: loopback)")
     parser.add_argument("--seed", type=int, default=2020, help="content seed (default: 2020)")
     parser.add_argument("--articles", type=int, default=240, help="article count (default: 240)")
+    parser.add_argument(
+        "--edition", type=int, default=1,
+        help="portal edition: each one after 1 edits 5 articles and adds 10 (default: 1)",
+    )
+    parser.add_argument(
+        "--fault", action="append", default=[], metavar="KIND[:RATE][@PATTERN]",
+        help="switch a fault on (repeatable); kinds: " + ", ".join(KINDS),
+    )
+    parser.add_argument(
+        "--fault-burst", type=int, default=2,
+        help="requests of a path a transient fault hits before the page is served (default: 2)",
+    )
+    parser.add_argument(
+        "--slow-seconds", type=float, default=3.0,
+        help="delay of the `slow` fault (default: 3)",
+    )
     parser.add_argument("--port-file", type=Path, help="write the bound port here once listening")
     return parser.parse_args(argv)
 
@@ -41,8 +58,13 @@ def write_port_file(path: Path, port: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Build the site, listen, announce the port, and serve until stopped."""
     args = parse_args(argv)
-    site = build_site(seed=args.seed, articles=args.articles)
-    port = listen(site, args.port, args.host).getHost().port
+    site = build_site(seed=args.seed, articles=args.articles, edition=args.edition)
+    faults = FaultPlan.parse(args.fault, args.fault_burst, args.slow_seconds)
+
+    def edition(number: int):
+        return build_site(seed=args.seed, articles=args.articles, edition=number)
+
+    port = listen(site, args.port, args.host, faults, edition).getHost().port
     host = f"[{args.host}]" if ":" in args.host else args.host
 
     def announce() -> None:

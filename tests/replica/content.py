@@ -370,8 +370,58 @@ def format_updated_line(moment: datetime) -> str:
     )
 
 
-def build_site(seed: int = 2020, articles: int = 240) -> Site:
-    """Build the portal: the seed article plus `articles - 1` generated ones, newest first."""
+# What each edition after the first does to the portal (for incremental-crawl tests).
+EDITION_CHANGED = 5
+EDITION_ADDED = 10
+
+
+def build_site(seed: int = 2020, articles: int = 240, edition: int = 1) -> Site:
+    """Build the portal: the seed article plus `articles - 1` generated ones, newest first.
+
+    Each `edition` after the first edits `EDITION_CHANGED` existing articles (a paragraph added,
+    `modified` moved forward) and publishes `EDITION_ADDED` new ones, as a portal does between two
+    nightly crawls; edition 1 is the portal as first built.
+    """
+    site = _build_first_edition(seed, articles)
+    for number in range(2, edition + 1):
+        site = _next_edition(site, seed, number)
+    return site
+
+
+def _next_edition(site: Site, seed: int, edition: int) -> Site:
+    """Edit some articles and publish new ones; the other pages stay byte-identical."""
+    rng = random.Random(seed * 1009 + edition)
+    used_texts: set[str] = set()
+    for article in site.articles:
+        used_texts |= _texts_of(article)
+    writer = _ArticleWriter(rng, used_texts)
+    writer.used_titles = {article.title for article in site.articles}
+    newest = site.articles[0]
+    # The seed article stays as the real page printed it.
+    candidates = [a for a in site.articles if a.id != SEED_ARTICLE_ID]
+    for article in rng.sample(candidates, min(EDITION_CHANGED, len(candidates))):
+        article.paragraphs.append(
+            writer._unique(writer.used_texts, lambda a=article: writer._paragraph(a.section, ""))
+        )
+        article.modified = max(article.modified, newest.modified) + timedelta(hours=edition)
+    added = []
+    next_id = max(a.id for a in site.articles)
+    for number in range(EDITION_ADDED):
+        next_id += rng.randint(1, 25)
+        published = newest.published + timedelta(hours=edition * 24 + number)
+        added.append(writer.article(next_id, published, rng.choice(site.sections)))
+    everything = sorted([*added, *site.articles], key=lambda a: (a.published, a.id), reverse=True)
+    for article in added:
+        # Related articles only for the new pages, so no existing page changes by this.
+        siblings = [
+            a for a in everything if a.section.id == article.section.id and a is not article
+        ]
+        article.layout.related_ids = [a.id for a in siblings[:3]]
+    return Site(sections=site.sections, articles=everything, most_read_ids=site.most_read_ids)
+
+
+def _build_first_edition(seed: int, articles: int) -> Site:
+    """The seed article plus `articles - 1` generated ones, newest first."""
     if articles < 1:
         raise ValueError("articles must be at least 1 (the seed article)")
     rng = random.Random(seed)

@@ -28,9 +28,23 @@ class ReplicaProcess:
     """A `python -m tests.replica` subprocess on loopback; `origin` is set once it listens."""
 
     def __init__(
-        self, seed: int = 2020, articles: int = 240, port: int = 0, host: str = "127.0.0.1"
+        self,
+        seed: int = 2020,
+        articles: int = 240,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        faults: list[str] | None = None,
+        edition: int = 1,
+        extra_args: list[str] | None = None,
     ) -> None:
-        """Describe the server to run; nothing starts until `start()` or `with`."""
+        """Describe the server to run; nothing starts until `start()` or `with`.
+
+        `faults` are `--fault` rules (`KIND[:RATE][@PATTERN]`, see `faults.py`); `extra_args`
+        go to the command line as they are (e.g. `["--slow-seconds", "2"]`).
+        """
+        self.faults = list(faults or [])
+        self.edition = edition
+        self.extra_args = list(extra_args or [])
         self.seed = seed
         self.articles = articles
         self.port = port
@@ -65,6 +79,9 @@ class ReplicaProcess:
         command = [sys.executable, "-m", "tests.replica", "--port", str(self.port)]
         command += ["--host", self.host, "--seed", str(self.seed)]
         command += ["--articles", str(self.articles), "--port-file", str(port_file)]
+        command += ["--edition", str(self.edition), *self.extra_args]
+        for fault in self.faults:
+            command += ["--fault", fault]
         with (workdir / "stdout").open("wb") as stdout, (workdir / "stderr").open("wb") as stderr:
             self._process = subprocess.Popen(
                 command,
@@ -112,6 +129,19 @@ class ReplicaProcess:
         """Zero the request counts."""
         request = urllib.request.Request(self.url("/__replica__/reset"), method="POST", data=b"")
         with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+
+    def fault_status(self) -> dict[str, object]:
+        """Switched-on fault rules and, per path a fault hit, `[seconds, fault]` per request."""
+        with urllib.request.urlopen(self.url("/__replica__/faults"), timeout=10) as response:
+            return json.loads(response.read())
+
+    def set_edition(self, edition: int) -> None:
+        """Switch the running portal to another edition (and zero the request counts)."""
+        request = urllib.request.Request(
+            self.url(f"/__replica__/edition?n={edition}"), method="POST", data=b""
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
             response.read()
 
     def _wait_for_port(self, port_file: Path) -> int:

@@ -6,7 +6,11 @@ text is sent gzip-compressed when the client accepts it. Pages are rendered and 
 (origin, path) and then served from memory, because crawls and benchmarks request them many times.
 
 `/__replica__/stats` reports how often each path was requested since start (or the last
-`/__replica__/reset`); requests under `/__replica__/` are not counted.
+`/__replica__/reset`); requests under `/__replica__/` are not counted. `/__replica__/faults`
+shows the switched-on faults (see `faults.py`) with a log of the requests of every path a fault
+hit (monotonic seconds, fault or null) and, on POST of `{"rules": [...], "burst": n,
+"slow_seconds": s}`, replaces them; `/__replica__/edition?n=N` (POST) switches the portal to
+edition N (see `content.build_site`), as if it had published between two crawls.
 """
 
 from __future__ import annotations
@@ -15,18 +19,22 @@ import gzip
 import hashlib
 import json
 import re
+import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from urllib.parse import parse_qs
 
 from twisted.internet.interfaces import IListeningPort
 from twisted.web import resource
 from twisted.web import server as web_server
 
+from tests.replica import faults as fault_pages
 from tests.replica import pages
 from tests.replica.content import ArticleSpec, Site
+from tests.replica.faults import FaultPlan
 
 SERVER_NAME = b"replica-nginx"
 HTML = "text/html; charset=utf-8"
@@ -185,11 +193,21 @@ class ReplicaResource(resource.Resource):
 
     isLeaf = True
 
-    def __init__(self, site: Site) -> None:
-        """Serve `site`; request counts start at zero."""
+    def __init__(
+        self,
+        site: Site,
+        faults: FaultPlan | None = None,
+        editions: Callable[[int], Site] | None = None,
+    ) -> None:
+        """Serve `site` with `faults`; `editions` builds another edition on request."""
         super().__init__()
         self.router = Router(site)
         self.requests: Counter[str] = Counter()
+        self.faults = faults or FaultPlan()
+        self.editions = editions
+        self._fault_bodies: dict[str, bytes] = {}
+        # For each path a fault hit: (seconds since start, fault or None) of every request.
+        self.fault_log: dict[str, list[tuple[float, str | None]]] = {}
 
     def render(self, request: web_server.Request) -> int:
         """Answer any method; content paths allow GET and HEAD only."""
@@ -201,6 +219,21 @@ class ReplicaResource(resource.Resource):
             request.setResponseCode(405)
             request.setHeader(b"allow", b"GET, HEAD")
             return self._send(request, b"", "text/plain", self._newest_http_date)
+        fault = self.faults.fault_for(path, self.requests[path])
+        if fault is not None or path in self.fault_log:
+            # Lets a test check how long a client waited before retrying (Retry-After).
+            self.fault_log.setdefault(path, []).append((round(time.monotonic(), 3), fault))
+        if fault is not None:
+            served = self._serve_fault(request, path, fault)
+            if served is not None:
+                return served
+        site_wide = self._site_wide_fault(request, path)
+        if site_wide is not None:
+            return site_wide
+        return self._serve(request, path)
+
+    def _serve(self, request: web_server.Request, path: str) -> int:
+        """Answer with the page at `path`, honouring validators and Accept-Encoding."""
         representation = self.router.get(_origin(request), path)
         # Each variant: ETag -> (bytes, Content-Encoding); a client may hold either of them.
         variants: dict[str, tuple[bytes, bytes | None]] = {
@@ -235,8 +268,122 @@ class ReplicaResource(resource.Resource):
     def _newest_http_date(self) -> str:
         return pages.http_date(self.router.newest)
 
+    def _serve_fault(self, request: web_server.Request, path: str, kind: str) -> int | None:
+        """Serve fault `kind` for `path`; None when it does not apply (the page is served)."""
+        last_modified = self._newest_http_date
+        if kind in {"500", "503", "429"}:
+            request.setResponseCode(int(kind))
+            if kind != "500":
+                request.setHeader(b"retry-after", b"1")
+            body = b"<html><body><h1>Server busy</h1></body></html>"
+            return self._send(request, body, HTML, last_modified)
+        if kind == "drop":
+            request.channel.transport.abortConnection()
+            return web_server.NOT_DONE_YET
+        if kind == "slow":
+            from twisted.internet import reactor
+
+            call = reactor.callLater(self.faults.slow_seconds, self._serve, request, path)
+            request.notifyFinish().addErrback(lambda _: call.active() and call.cancel())
+            return web_server.NOT_DONE_YET
+        if kind == "truncate":
+            body = self.router.get(_origin(request), path).body
+            request.setHeader(b"server", SERVER_NAME)
+            request.setHeader(b"content-type", HTML.encode("ascii"))
+            request.setHeader(b"content-length", str(len(body)).encode("ascii"))
+            request.write(body[: len(body) // 2])
+            request.channel.transport.loseConnection()
+            return web_server.NOT_DONE_YET
+        query = parse_qs(request.uri.decode("latin-1").partition("?")[2])
+        if kind == "redirect":
+            hop = int(query.get("r", ["0"])[0])
+            if hop >= 3:
+                return None
+            return self._redirect(request, 302 if hop % 2 else 301, f"{path}?r={hop + 1}")
+        if kind == "redirect-loop":
+            hop = int(query.get("loop", ["0"])[0])
+            return self._redirect(request, 302, f"{path}?loop={hop + 1}")
+        if kind == "offsite":
+            return self._redirect(request, 302, f"http://offsite.invalid{path}")
+        if kind == "huge":
+            body = self._fault_body("huge", lambda: b"<html><body><p>" + b"x" * 50_000_000)
+            return self._send(request, body, HTML, last_modified)
+        if kind == "gzip-bomb":
+            body = self._fault_body(
+                "gzip-bomb", lambda: gzip.compress(b"<html>" + b" " * 64_000_000, 6, mtime=0)
+            )
+            request.setHeader(b"content-encoding", b"gzip")
+            return self._send(request, body, HTML, last_modified)
+        article = self.router.site.article_by_path(path)
+        if article is None:
+            return None
+        html = pages.render_article(self.router.site, article, _origin(request))
+        html = html.replace('<meta charset="utf-8">', "")
+        if kind == "cp1258":
+            html = html.replace("<head>", '<head>\n<meta charset="windows-1258">', 1)
+            body, content_type = fault_pages.encode_cp1258(html), "text/html; charset=windows-1258"
+        elif kind == "latin1-label":
+            body, content_type = html.encode("utf-8"), "text/html; charset=iso-8859-1"
+        else:
+            body, content_type = fault_pages.malformed(html).encode("utf-8"), HTML
+        return self._send(request, body, content_type, pages.http_date(article.modified))
+
+    def _site_wide_fault(self, request: web_server.Request, path: str) -> int | None:
+        """Serve the trap's endless listing pages and the entity bomb's sitemap, when on."""
+        site = self.router.site
+        if self.faults.enabled("trap") and (match := _SECTION_PAGE.fullmatch(path)):
+            section = site.section_by_id(int(match[1]))
+            page = int(match[2] or 1)
+            if section is not None and page >= pages.section_page_count(site, section):
+                last = pages.section_page_count(site, section)
+                html = pages.render_section_page(site, section, last, _origin(request))
+                next_link = (
+                    f'<div class="paging"><a class="next" href="{section.page_path(page + 1)}">'
+                    "Trang sau</a></div>"
+                )
+                html = re.sub(r'<div class="paging">.*?</div>', next_link, html, flags=re.S)
+                return self._send(request, html.encode("utf-8"), HTML, self._newest_http_date)
+        if self.faults.enabled("entity-bomb"):
+            if path == "/sitemap.xml":
+                origin = _origin(request)
+                index = self.router.get(origin, path).body.replace(
+                    b"</sitemapindex>",
+                    f"<sitemap><loc>{origin}/sitemaps/sitemap-extra.xml</loc></sitemap>\n"
+                    "</sitemapindex>".encode(),
+                )
+                return self._send(request, index, XML, self._newest_http_date)
+            if path == "/sitemaps/sitemap-extra.xml":
+                return self._send(request, fault_pages.entity_bomb(), XML, self._newest_http_date)
+        return None
+
+    def _fault_body(self, kind: str, build: Callable[[], bytes]) -> bytes:
+        if kind not in self._fault_bodies:
+            self._fault_bodies[kind] = build()
+        return self._fault_bodies[kind]
+
+    def _redirect(self, request: web_server.Request, status: int, location: str) -> int:
+        request.setResponseCode(status)
+        request.setHeader(b"location", location.encode("utf-8"))
+        return self._send(request, b"", HTML, self._newest_http_date)
+
     def _control(self, request: web_server.Request, path: str) -> int:
         if path == "/__replica__/reset":
+            self.requests.clear()
+            self.fault_log.clear()
+        elif path == "/__replica__/faults":
+            if request.method == b"POST":
+                config = json.loads(request.content.read() or b"{}")
+                self.faults = FaultPlan.parse(
+                    config.get("rules", []), int(config.get("burst", 2)),
+                    float(config.get("slow_seconds", 3.0)),
+                )
+                self.requests.clear()
+                self.fault_log.clear()
+            body = json.dumps({**self.faults.describe(), "log": self.fault_log}).encode("utf-8")
+            return self._send(request, body, JSON, self._newest_http_date)
+        elif path == "/__replica__/edition" and self.editions is not None:
+            edition = int(request.args.get(b"n", [b"1"])[0])
+            self.router = Router(self.editions(edition))
             self.requests.clear()
         elif path != "/__replica__/stats":
             request.setResponseCode(404)
@@ -266,20 +413,28 @@ class QuietSite(web_server.Site):
         """Skip the access log line."""
 
 
-def make_factory(site: Site) -> QuietSite:
+def make_factory(
+    site: Site, faults: FaultPlan | None = None, editions: Callable[[int], Site] | None = None
+) -> QuietSite:
     """Return the protocol factory serving `site`."""
-    factory = QuietSite(ReplicaResource(site))
+    factory = QuietSite(ReplicaResource(site, faults, editions))
     factory.displayTracebacks = False
     return factory
 
 
-def listen(site: Site, port: int = 0, host: str = "127.0.0.1") -> IListeningPort:
+def listen(
+    site: Site,
+    port: int = 0,
+    host: str = "127.0.0.1",
+    faults: FaultPlan | None = None,
+    editions: Callable[[int], Site] | None = None,
+) -> IListeningPort:
     """Start listening on `host:port` (0 = any free port); the reactor must run to serve."""
     # Imported here: importing the reactor installs the default one, which would stop a test
     # process that imports this module from installing Scrapy's asyncio reactor later.
     from twisted.internet import reactor
 
-    return reactor.listenTCP(port, make_factory(site), interface=host)
+    return reactor.listenTCP(port, make_factory(site, faults, editions), interface=host)
 
 
 def _etag(body: bytes) -> str:

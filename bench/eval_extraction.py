@@ -1,0 +1,306 @@
+"""Score article-body extraction on the Zyte article-extraction benchmark, against trafilatura.
+
+Run from the project root::
+
+    .venv/bin/python bench/eval_extraction.py [--data DIR] [--only ours,trafilatura] [--rounds 1]
+
+``DIR`` holds ``ground-truth.json`` and ``html/<id>.html.gz`` (181 real pages with hand-labelled
+bodies), or the same packed as ``article-extraction-benchmark.tar.xz``; it defaults to
+``../shared/benchmarks/article-extraction`` and falls back to the project's copy in
+``tests/data/article-extraction``. For every contender the harness prints
+precision, recall and F1 with two measures, both per page averaged:
+
+- **shingle**: 4-token shingles of ``\\w+`` tokens, precision and recall averaged over pages,
+  F1 the harmonic mean of those averages (how the benchmark's own table is computed);
+- **bow**: bag of whitespace tokens, F1 computed per page and then averaged (the simpler check);
+
+and pages per second (CPU time of the process, decoding included, over the whole set). The
+contenders: our extractor (``extract_article`` with no site profile, i.e. the generic path),
+trafilatura's ``extract`` with its defaults and as the benchmark calls it (no comments),
+and readability-lxml (``Document.summary`` text). Comparison-only
+packages come from the ``bench`` extra (``pip install -e '.[bench]'``); a missing one is skipped.
+
+``--profile-speed`` adds the profile path's speed on the replica portal's baonamdinh pages, next
+to the generic path and trafilatura on the same pages.
+
+Not a test: only the ratios within one run mean something. The suite's gate
+(``tests/test_crawler_parsing_benchmark.py``) reuses `score_pages` with a pinned floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import sys
+import tarfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_CANDIDATES = (
+    ROOT.parent / "shared" / "benchmarks" / "article-extraction",
+    ROOT / "tests" / "data" / "article-extraction",
+)
+ARCHIVE_NAME = "article-extraction-benchmark.tar.xz"
+SHINGLE_SIZE = 4
+_WORD_RE = re.compile(r"\w+")
+
+Extractor = Callable[[bytes, str], str]
+VISIBLE_LEAD_SOURCES = frozenset({"selector", "generic", "body"})
+
+
+@dataclass(frozen=True)
+class Page:
+    """One benchmark page: its id, URL, raw bytes and labelled body."""
+
+    page_id: str
+    url: str
+    html: bytes
+    expected: str
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Averaged scores of one contender over a page set."""
+
+    shingle_precision: float
+    shingle_recall: float
+    shingle_f1: float
+    bow_precision: float
+    bow_recall: float
+    bow_f1: float
+    pages: int
+
+
+def default_data_dir() -> Path:
+    """The shared benchmark folder if present, else the project's copy."""
+    for candidate in DATA_CANDIDATES:
+        if (candidate / "ground-truth.json").exists() or (candidate / ARCHIVE_NAME).exists():
+            return candidate
+    raise FileNotFoundError(
+        "benchmark data not found in " + " or ".join(map(str, DATA_CANDIDATES))
+    )
+
+
+def load_pages(data_dir: Path) -> list[Page]:
+    """Read every page of the set, sorted by id, from the folder or from its archive."""
+    if (data_dir / "ground-truth.json").exists():
+        truth = json.loads((data_dir / "ground-truth.json").read_text(encoding="utf-8"))
+        html = {
+            page_id: gzip.decompress((data_dir / "html" / f"{page_id}.html.gz").read_bytes())
+            for page_id in truth
+        }
+    else:
+        with tarfile.open(data_dir / ARCHIVE_NAME) as archive:
+            files = {
+                member.name: archive.extractfile(member).read()
+                for member in archive.getmembers() if member.isfile()
+            }
+        truth = json.loads(files.pop("ground-truth.json"))
+        html = {name.removesuffix(".html"): data for name, data in files.items()}
+    return [
+        Page(page_id, entry["url"], html[page_id], entry["articleBody"])
+        for page_id, entry in sorted(truth.items())
+    ]
+
+
+def shingles(text: str, size: int = SHINGLE_SIZE) -> Counter[tuple[str, ...]]:
+    """Count the ``size``-token shingles of ``text`` (a shorter text is one shingle)."""
+    tokens = _WORD_RE.findall(text or "")
+    if not tokens:
+        return Counter()
+    return Counter(
+        tuple(tokens[start:start + size]) for start in range(max(1, len(tokens) - size + 1))
+    )
+
+
+def overlap(expected: Counter, got: Counter) -> tuple[float, float]:
+    """Precision and recall of ``got`` against ``expected`` (multiset overlap).
+
+    An empty result has precision 0 unless nothing was expected either: a page where the
+    extractor returns nothing must cost it, not vanish from the average.
+    """
+    common = sum((expected & got).values())
+    found, wanted = sum(got.values()), sum(expected.values())
+    if not found and not wanted:
+        return 1.0, 1.0
+    precision = common / found if found else 0.0
+    recall = common / wanted if wanted else 0.0
+    return precision, recall
+
+
+def _f1(precision: float, recall: float) -> float:
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def page_scores(expected: str, got: str) -> tuple[float, float, float, float]:
+    """(shingle precision, shingle recall, bow precision, bow recall) of one page."""
+    shingle_p, shingle_r = overlap(shingles(expected), shingles(got))
+    bow_p, bow_r = overlap(Counter(expected.split()), Counter((got or "").split()))
+    return shingle_p, shingle_r, bow_p, bow_r
+
+
+def score_pages(pairs: Iterable[tuple[str, str]]) -> Scores:
+    """Average the scores of (expected, got) pairs as the benchmark does."""
+    rows = [page_scores(expected, got) for expected, got in pairs]
+    if not rows:
+        raise ValueError("no pages to score")
+    count = len(rows)
+    shingle_p = sum(row[0] for row in rows) / count
+    shingle_r = sum(row[1] for row in rows) / count
+    bow_p = sum(row[2] for row in rows) / count
+    bow_r = sum(row[3] for row in rows) / count
+    bow_f1 = sum(_f1(row[2], row[3]) for row in rows) / count
+    return Scores(shingle_p, shingle_r, _f1(shingle_p, shingle_r), bow_p, bow_r, bow_f1, count)
+
+
+def ours(html: bytes, url: str) -> str:
+    """Our generic path: the text a researcher reads (lead when visible on the page, body)."""
+    from crawler.parsing import extract_article
+
+    return article_text(extract_article(html, url))
+
+
+def article_text(record: dict) -> str:
+    """The article text of a record: the lead when it came from the page's text, then the body.
+
+    A lead read from ``<meta name=description>`` alone is left out: the page may never show it.
+    """
+    visible = record.get("lead_source") in VISIBLE_LEAD_SOURCES
+    parts = [record.get("lead")] if visible else []
+    parts.append(record.get("body"))
+    return "\n\n".join(part for part in parts if part)
+
+
+def trafilatura_default(html: bytes, url: str) -> str:
+    """trafilatura's ``extract`` as a new user calls it."""
+    import trafilatura
+
+    return trafilatura.extract(html, url=url) or ""
+
+
+def trafilatura_no_comments(html: bytes, url: str) -> str:
+    """trafilatura as the benchmark's own table runs it: comments are not article text."""
+    import trafilatura
+
+    return trafilatura.extract(html, url=url, include_comments=False) or ""
+
+
+def readability(html: bytes, url: str) -> str:
+    """readability-lxml's main-content HTML, reduced to its text."""
+    import lxml.html
+    from readability import Document
+
+    summary = Document(html, url=url).summary(html_partial=True)
+    return lxml.html.fromstring(summary).text_content() if summary.strip() else ""
+
+
+CONTENDERS: dict[str, tuple[str, Extractor]] = {
+    "ours": ("crawler.parsing", ours),
+    "trafilatura": ("trafilatura", trafilatura_default),
+    "traf-nocomm": ("trafilatura", trafilatura_no_comments),
+    "readability": ("readability", readability),
+}
+
+
+def run(extract: Extractor, pages: Sequence[Page], rounds: int = 1) -> tuple[Scores, float]:
+    """Extract every page, untimed then ``rounds`` times timed; return scores and pages/s."""
+    # One untimed pass: lazy imports and one-time setup (dateparser builds its time-zone
+    # regexes on first use) are not per-page costs.
+    results = [extract(page.html, page.url) for page in pages]
+    # CPU time of this process, not wall time: other jobs on a shared machine then skew the
+    # ratio between contenders far less.
+    started = time.process_time()
+    for _ in range(rounds):
+        results = [extract(page.html, page.url) for page in pages]
+    elapsed = time.process_time() - started
+    scores = score_pages((page.expected, got) for page, got in zip(pages, results, strict=True))
+    return scores, rounds * len(pages) / elapsed
+
+
+def profile_path_speed(rounds: int = 1) -> tuple[float, float, float]:
+    """Pages/s on the replica's baonamdinh pages: profile path, generic path, trafilatura.
+
+    The replica (``tests/replica``) renders the 240 articles of a simulated baonamdinh.vn with
+    every layout quirk it knows; the benchmark's pages have no profile, so the profile path's
+    speed is measured here, against trafilatura on the very same pages.
+    """
+    from crawler.parsing import extract_article
+    from tests.replica.content import build_site
+    from tests.replica.pages import render_article
+
+    origin = "https://baonamdinh.vn"
+    site = build_site()
+    pages = [
+        Page(str(article.id), origin + article.path,
+             render_article(site, article, origin).encode("utf-8"), "")
+        for article in site.articles
+    ]
+
+    def with_profile(html: bytes, url: str) -> str:
+        return extract_article(html, url, site="baonamdinh")["body"] or ""
+
+    def without_profile(html: bytes, url: str) -> str:
+        from crawler.parsing.article import extract_with_profile
+
+        return extract_with_profile(html, url, None)["body"] or ""
+
+    speeds = [run(extract, pages, rounds)[1]
+              for extract in (with_profile, without_profile, trafilatura_no_comments)]
+    return speeds[0], speeds[1], speeds[2]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Score each available contender and print one row each."""
+    arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    arguments.add_argument("--data", type=Path, default=None, help="benchmark folder")
+    arguments.add_argument(
+        "--only", default=",".join(CONTENDERS), help="contenders, comma-separated"
+    )
+    arguments.add_argument("--rounds", type=int, default=1, help="timed passes over the set")
+    arguments.add_argument("--per-page", type=Path, help="write per-page shingle F1 as JSON")
+    arguments.add_argument(
+        "--profile-speed", action="store_true",
+        help="also time the profile path on the replica's pages against trafilatura",
+    )
+    options = arguments.parse_args(argv)
+
+    sys.path.insert(0, str(ROOT))  # run as a script, the project root is not on sys.path
+    data_dir = options.data or default_data_dir()
+    pages = load_pages(data_dir)
+    print(f"{len(pages)} pages from {data_dir}")
+    print(f"{'extractor':<12} {'shingle P':>9} {'R':>6} {'F1':>6}   {'bow P':>6} {'R':>6} "
+          f"{'F1':>6}   {'pages/s':>8}")
+    per_page: dict[str, dict[str, float]] = {}
+    for name in options.only.split(","):
+        module, extract = CONTENDERS[name]
+        try:
+            __import__(module)
+        except ImportError:
+            print(f"{name:<12} skipped: `{module}` is not installed (pip install -e '.[bench]')")
+            continue
+        scores, speed = run(extract, pages, options.rounds)
+        print(f"{name:<12} {scores.shingle_precision:9.3f} {scores.shingle_recall:6.3f} "
+              f"{scores.shingle_f1:6.3f}   {scores.bow_precision:6.3f} {scores.bow_recall:6.3f} "
+              f"{scores.bow_f1:6.3f}   {speed:8.1f}")
+        if options.per_page:
+            per_page[name] = {
+                page.page_id: _f1(*page_scores(page.expected, extract(page.html, page.url))[:2])
+                for page in pages
+            }
+    if options.per_page:
+        options.per_page.write_text(json.dumps(per_page, indent=1))
+    if options.profile_speed:
+        profile, generic, trafilatura = profile_path_speed(options.rounds)
+        print(f"replica pages/s: profile path {profile:.1f}, generic path {generic:.1f}, "
+              f"trafilatura {trafilatura:.1f} (profile {profile / trafilatura:.1f}x, "
+              f"generic {generic / trafilatura:.2f}x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""The failure report: one JSON line per URL that yielded no archived page or stored article.
+
+Components report a failed URL by sending the :data:`url_failed` signal (the portal spider does
+it from its errback and for pages it cannot parse); articles dropped by a pipeline arrive through
+Scrapy's ``item_dropped`` signal, with the reason the pipeline put on its ``DropItem``
+(``reason`` attribute). Each URL is written once per crawl, as it fails, to
+``failures.jsonl``::
+
+    {"url": "…", "reason": "http_404", "attempts": 1, "detail": "…", "time": "…"}
+
+and counted as ``failures/<reason>`` in the crawl stats (the summary reads them). The file is
+started afresh by every crawl, and flushed line by line so that a killed crawl keeps its report.
+
+Settings: ``FAILURES_FILE`` - path of the report (default ``<ARCHIVE_DIR>/failures.jsonl``;
+empty to switch the report off).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO
+
+from scrapy import signals
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    NotConfigured,
+    ResponseDataLossError,
+)
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import (
+    ConnectionDone,
+    ConnectionLost,
+    ConnectionRefusedError,
+    DNSLookupError,
+    TCPTimedOutError,
+    TimeoutError,
+)
+from twisted.python.failure import Failure
+
+logger = logging.getLogger(__name__)
+
+# Sent with url=, reason=, attempts= and detail= by whoever gives up on a URL.
+url_failed = object()
+
+
+def failure_reason(failure: Failure) -> str:
+    """A short, stable reason for a failed request (``http_503``, ``timeout``, …)."""
+    error = failure.value
+    if isinstance(error, HttpError):
+        return f"http_{error.response.status}"
+    message = str(error)
+    if isinstance(error, IgnoreRequest):
+        if "robots.txt" in message:
+            return "robots_forbidden"
+        if "redirections" in message:
+            return "redirect_loop"
+        if "DOWNLOAD_MAXSIZE" in message or "max size" in message:
+            return "too_large"
+        if "offsite" in message:
+            return "offsite"
+        return "ignored"
+    if isinstance(error, DownloadCancelledError) and "max size" in message:
+        return "too_large"
+    reasons: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
+        ((DownloadTimeoutError, TimeoutError, TCPTimedOutError), "timeout"),
+        ((ResponseDataLossError,), "truncated"),
+        ((DownloadFailedError, ConnectionLost, ConnectionDone), "connection_lost"),
+        ((DownloadConnectionRefusedError, ConnectionRefusedError), "connection_refused"),
+        ((CannotResolveHostError, DNSLookupError), "dns_error"),
+    )
+    for types, reason in reasons:
+        if isinstance(error, types):
+            return reason
+    return type(error).__name__
+
+
+class FailureReport:
+    """Write ``failures.jsonl`` and count failures by reason."""
+
+    def __init__(self, path: Path, stats) -> None:
+        self.path = path
+        self.stats = stats
+        self._file: IO[str] | None = None
+        self._reported: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        configured = crawler.settings.get("FAILURES_FILE")
+        if configured is None:
+            path = Path(crawler.settings["ARCHIVE_DIR"]) / "failures.jsonl"
+        elif not configured:
+            raise NotConfigured("FAILURES_FILE is empty")
+        else:
+            path = Path(configured)
+        extension = cls(path, crawler.stats)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(extension.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(extension.url_failed, signal=url_failed)
+        return extension
+
+    def spider_opened(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = self.path.open("w", encoding="utf-8")
+
+    def spider_closed(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        failed = {
+            key.removeprefix("failures/"): value
+            for key, value in sorted(self.stats.get_stats().items())
+            if key.startswith("failures/")
+        }
+        if failed:
+            logger.warning(
+                "%s URLs failed (%s); listed in %s", sum(failed.values()),
+                ", ".join(f"{reason} {count}" for reason, count in failed.items()), self.path,
+            )
+
+    def url_failed(self, url: str, reason: str, attempts: int = 1, detail: str = "") -> None:
+        """Record one URL that yielded nothing (once per crawl)."""
+        if url in self._reported:
+            return
+        self._reported.add(url)
+        self.stats.inc_value(f"failures/{reason}")
+        if self._file is None:
+            return
+        line = {
+            "url": url,
+            "reason": reason,
+            "attempts": attempts,
+            "detail": detail[:500],
+            "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+        self._file.write(json.dumps(line, ensure_ascii=False) + "\n")
+        self._file.flush()
+
+    def item_dropped(self, item, response, exception) -> None:
+        url = item.get("url") or getattr(response, "url", "")
+        attempts = response.meta.get("retry_times", 0) + 1 if response is not None else 1
+        reason = getattr(exception, "reason", "dropped")
+        self.url_failed(url, reason, attempts, str(exception))

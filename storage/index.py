@@ -1,0 +1,41 @@
+"""CDXJ index of an archive's WARC files, written with cdxj-indexer.
+
+:func:`write_cdxj` indexes closed WARC files (``response``, ``revisit``,
+``resource`` and ``metadata`` records) into one sorted CDXJ file, the format pywb
+and the WACZ ``indexes/`` folder read: ``<SURT> <14-digit timestamp> {json}`` with
+``url``, ``mime``, ``status``, ``digest``, ``length``, ``offset`` and ``filename``
+(relative to the WARC directory).  The file is written under a temporary name and
+renamed, so a reader never sees half an index.
+
+This module reads no settings and has no Scrapy imports.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from cdxj_indexer.main import write_cdx_index
+
+from storage.warc import EXTENSION
+
+
+def closed_warc_files(directory: str | Path) -> list[Path]:
+    """Return the closed WARC files of ``directory`` (``.open`` ones are still written)."""
+    return sorted(Path(directory).glob(f"*{EXTENSION}"))
+
+
+def write_cdxj(warc_files: Sequence[Path], output: str | Path, root: str | Path) -> int:
+    """Index ``warc_files`` into ``output`` (sorted CDXJ); return the number of lines.
+
+    ``filename`` in each line is relative to ``root``, where a replay tool finds the files.
+    """
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(output.name + ".partial")
+    with partial.open("w", encoding="utf-8") as stream:
+        write_cdx_index(stream, [str(p) for p in warc_files], {"sort": True, "dir_root": str(root)})
+    os.replace(partial, output)
+    with output.open("rb") as stream:
+        return sum(1 for _ in stream)

@@ -1,0 +1,85 @@
+"""Payload-digest index of archived responses, for revisit records across crawls.
+
+:class:`DigestIndex` is a small SQLite table mapping a response's payload digest
+(``sha1:<base32>``, as in ``WARC-Payload-Digest``) to the record that first archived
+that payload: its ``WARC-Record-ID``, target URI, ``WARC-Date`` and file name.  The
+WARC writer asks it before writing a response; a hit becomes a ``revisit`` record
+(identical-payload-digest profile) that refers to the original.
+
+The writer only adds entries for records in files it has closed (flushed, fsynced
+and renamed), so the index never names a record that a crash could still lose.
+Deleting the database file is safe: the next crawl archives full responses again.
+
+This module reads no settings and has no Scrapy imports.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS payload_digests (
+    digest TEXT PRIMARY KEY,
+    record_id TEXT NOT NULL,
+    target_uri TEXT NOT NULL,
+    warc_date TEXT NOT NULL,
+    filename TEXT NOT NULL
+)
+"""
+
+
+@dataclass(frozen=True)
+class OriginalCapture:
+    """The first record that archived a payload: what a revisit record refers to."""
+
+    digest: str
+    record_id: str
+    target_uri: str
+    warc_date: str
+    filename: str
+
+
+class DigestIndex:
+    """Look up and remember payload digests in an SQLite file."""
+
+    def __init__(self, path: str | Path) -> None:
+        """Open (or create) the index at ``path``."""
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._connection = sqlite3.connect(self.path)
+        # WAL: a reader (e.g. a report) never blocks the crawl's writes.
+        self._connection.execute("PRAGMA journal_mode=WAL")
+        self._connection.execute(_SCHEMA)
+        self._connection.commit()
+
+    def lookup(self, digest: str) -> OriginalCapture | None:
+        """Return the original capture of ``digest``, or ``None`` if it was never archived."""
+        row = self._connection.execute(
+            "SELECT digest, record_id, target_uri, warc_date, filename"
+            " FROM payload_digests WHERE digest = ?",
+            (digest,),
+        ).fetchone()
+        return OriginalCapture(*row) if row else None
+
+    def add_many(self, captures: Iterable[OriginalCapture]) -> None:
+        """Remember ``captures`` (the first capture of a digest wins) and commit."""
+        with self._connection:
+            self._connection.executemany(
+                "INSERT OR IGNORE INTO payload_digests"
+                " (digest, record_id, target_uri, warc_date, filename) VALUES (?, ?, ?, ?, ?)",
+                [
+                    (c.digest, c.record_id, c.target_uri, c.warc_date, c.filename)
+                    for c in captures
+                ],
+            )
+
+    def __len__(self) -> int:
+        """Return how many payloads the index knows."""
+        return self._connection.execute("SELECT COUNT(*) FROM payload_digests").fetchone()[0]
+
+    def close(self) -> None:
+        """Close the database."""
+        self._connection.close()
