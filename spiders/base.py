@@ -449,6 +449,11 @@ class PortalSpider(scrapy.Spider):
             logger.exception("Could not parse article %s: %s", response.url, error)
             self.report_failure(response.url, "parse_error", detail=repr(error))
             return
+        if record.get("fallback"):
+            # The profile's selectors missed: a layout change a maintainer should see.
+            self.crawler.stats.inc_value(f"articles/fallback/{self.profile.site_id}")
+            logger.warning("Profile %s missed %s on %s; generic extraction used",
+                           self.profile.site_id, ", ".join(record["fallback"]), response.url)
         if not self.published_in_range(record.get("published")):
             self.crawler.stats.inc_value("articles/skipped/out_of_range")
             return

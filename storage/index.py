@@ -7,11 +7,18 @@ and the WACZ ``indexes/`` folder read: ``<SURT> <14-digit timestamp> {json}`` wi
 (relative to the WARC directory).  The file is written under a temporary name and
 renamed, so a reader never sees half an index.
 
+``304 Not Modified`` captures (answers to conditional requests of an incremental
+crawl) stay in the WARC files but are left out of the index: they hold no page, and
+pywb would replay the newest of them as an empty 304 instead of the page archived
+before.
+
 This module reads no settings and has no Scrapy imports.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,8 +41,20 @@ def write_cdxj(warc_files: Sequence[Path], output: str | Path, root: str | Path)
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")
+    lines = io.StringIO()
+    write_cdx_index(lines, [str(p) for p in warc_files], {"sort": True, "dir_root": str(root)})
+    kept = [line for line in lines.getvalue().splitlines(keepends=True) if _replayable(line)]
     with partial.open("w", encoding="utf-8") as stream:
-        write_cdx_index(stream, [str(p) for p in warc_files], {"sort": True, "dir_root": str(root)})
+        stream.writelines(kept)
     os.replace(partial, output)
-    with output.open("rb") as stream:
-        return sum(1 for _ in stream)
+    return len(kept)
+
+
+def _replayable(line: str) -> bool:
+    fields = line.split(" ", 2)
+    if len(fields) < 3:
+        return True
+    try:
+        return json.loads(fields[2]).get("status") != "304"
+    except ValueError:
+        return True

@@ -16,9 +16,11 @@ This module reads no settings and has no Scrapy imports.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS payload_digests (
@@ -31,6 +33,10 @@ CREATE TABLE IF NOT EXISTS payload_digests (
 """
 
 
+# sha1 of no bytes: an empty body is never an original.
+EMPTY_PAYLOAD_DIGEST = "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ"
+
+
 @dataclass(frozen=True)
 class OriginalCapture:
     """The first record that archived a payload: what a revisit record refers to."""
@@ -40,6 +46,27 @@ class OriginalCapture:
     target_uri: str
     warc_date: str
     filename: str
+
+
+def originals_in(path: Path) -> Iterator[OriginalCapture]:
+    """Yield the responses of a closed WARC file that may serve as originals.
+
+    The same rule as the writer's: a complete 2xx response with a non-empty body.  Used
+    to index a file recovered after a crash, whose digests the crashed writer never indexed.
+    """
+    with path.open("rb") as stream:
+        for record in ArchiveIterator(stream):
+            headers = record.rec_headers
+            if record.rec_type != "response" or headers.get_header("WARC-Truncated"):
+                continue
+            status = record.http_headers.get_statuscode() if record.http_headers else ""
+            digest = headers.get_header("WARC-Payload-Digest")
+            if not status.startswith("2") or not digest or digest == EMPTY_PAYLOAD_DIGEST:
+                continue
+            yield OriginalCapture(
+                digest, headers.get_header("WARC-Record-ID"), headers.get_header("WARC-Target-URI"),
+                headers.get_header("WARC-Date"), path.name,
+            )
 
 
 class DigestIndex:

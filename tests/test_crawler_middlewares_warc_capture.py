@@ -638,6 +638,14 @@ def test_open_files_of_a_crashed_crawl_are_recovered_when_the_spider_opens(tmp_p
     assert stats["warc/recovered_files"] == 1
     assert stats["warc/recovered_records"] == 5
     assert 0 < stats["warc/recovered_cut_bytes"] < len(crashed)
+    # Its responses now count as originals: the next crawl writes revisits for them.
+    from storage.warc_digests import DigestIndex
+
+    index = DigestIndex(tmp_path / "warc-digests.sqlite3")
+    original = index.lookup(request.meta["warc"]["payload_digest"])
+    index.close()
+    assert original is not None and original.record_id == request.meta["warc"]["record_id"]
+    assert original.filename == path.name
 
 
 def test_compression_level_setting(tmp_path: Path):

@@ -184,3 +184,28 @@ def test_sources_that_disagree_by_days_are_reported_and_the_time_wins():
     assert record["published"] == "2024-08-12T07:30:00+07:00"
     assert record["published_source"] == "json-ld"
     assert record["dates_disagree"] is True
+
+
+def test_a_body_container_left_empty_by_a_redesign_also_falls_back(site):
+    seed = site.seed_article
+    html = render_article(site, seed, ORIGIN)
+    # The old container is still on the page, but empty; the text moved to a new one.
+    html = html.replace('id="contentdetail"', 'id="story"').replace("detail-content", "story")
+    html = html.replace("<body>", '<body><div id="contentdetail"> </div>', 1)
+    record = extract_article(html.encode(), ORIGIN + seed.path, site="baonamdinh")
+    assert record["fallback"] == ["body"]
+    assert record["body"].split("\n\n")[0] == seed.paragraphs[0]
+
+
+def test_utf8_page_labelled_latin1_is_read_as_utf8(site):
+    article = site.seed_article
+    record = extract_article(page_bytes(site, article), ORIGIN + article.path, "baonamdinh",
+                             content_type="text/html; charset=ISO-8859-1")
+    assert record["title"] == article.title
+
+
+def test_real_windows_1252_page_keeps_its_label():
+    html = "<html><body><article><h1>Café crème</h1></article></body></html>".encode("cp1252")
+    record = extract_article(html, "https://example.fr/a",
+                             content_type="text/html; charset=latin-1")
+    assert record["title"] == "Café crème"

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from scrapy.http import HtmlResponse, Request
+from scrapy.utils.test import get_crawler
 
 from spiders.baonamdinh import BaoNamDinhSpider
+from tests.replica.pages import render_article
 
 ARTICLE = "/channel/5085/202002/khoi-thi-dua-2536418/"
 
@@ -63,3 +66,19 @@ def test_bad_dates_are_refused_with_the_argument_named():
         BaoNamDinhSpider(since="12/02/2020")
     with pytest.raises(ValueError, match="after"):
         BaoNamDinhSpider(since="2020-03-01", until="2020-02-01")
+
+
+def test_profile_miss_is_counted_as_fallback_for_the_maintainer(site, caplog, tmp_path):
+    article = site.articles[3]
+    url = "https://baonamdinh.vn" + article.path
+    # A redesign renamed the body container: the profile's selectors find no body.
+    html = render_article(site, article, "https://baonamdinh.vn").replace(
+        'class="detail-content" id="contentdetail"', 'class="article-main"')
+    crawler = get_crawler(BaoNamDinhSpider, settings_dict={"ARCHIVE_IMAGES": False,
+                                                          "ARCHIVE_DIR": str(tmp_path)})
+    spider = BaoNamDinhSpider.from_crawler(crawler)
+    response = HtmlResponse(url, body=html.encode(), encoding="utf-8", request=Request(url))
+    items = list(spider.parse_article(response))
+    assert items and items[0]["body"]
+    assert crawler.stats.get_value("articles/fallback/baonamdinh") == 1
+    assert url in caplog.text

@@ -105,17 +105,13 @@ def test_windows_1258_pages_read_right(faulty_crawl):
         assert stored[path]["body"] == "\n\n".join(article.paragraphs), path
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="crawler/parsing/document.py lets a latin-1 Content-Type win over UTF-8 bytes; "
-    "reported to the parsing owner",
-)
 def test_utf8_pages_declared_latin1_read_right(faulty_crawl):
     _, stored, _, _, _, _ = faulty_crawl
     paths = hit_by("latin1-label")
     assert paths
     for path in paths:
         assert stored[path]["title"] == SITE.article_by_path(path).title, path
+        assert stored[path]["body"] == "\n\n".join(SITE.article_by_path(path).paragraphs), path
 
 
 def test_the_listing_trap_is_left_after_one_repeated_page(faulty_crawl):

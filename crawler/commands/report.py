@@ -50,6 +50,12 @@ class Command(ScrapyCommand):
         print(f"WARC files in {archive / 'warc'}: {len(warcs)}, {total / 1e6:.2f} MB")
         for path in warcs:
             print(f"  {path.name}  {path.stat().st_size / 1e6:.2f} MB")
+        failures = archive / "failures.jsonl"
+        if failures.exists():
+            with open(failures, encoding="utf-8") as handle:
+                print(f"Failure report {failures}: {sum(1 for _ in handle)} URLs")
         exports = sorted(archive.glob("*.jsonl")) + sorted(archive.glob("*.csv"))
         for path in exports:
+            if path == failures:
+                continue
             print(f"Export: {path} ({path.stat().st_size / 1e6:.2f} MB)")

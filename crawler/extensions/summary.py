@@ -38,6 +38,9 @@ def summarize(stats: dict, elapsed: float) -> dict:
         "articles_dropped": dropped_total(stats),
         "dropped_by_reason": by_prefix("articles/dropped/"),
         "skipped_by_reason": by_prefix("articles/skipped/"),
+        "failed_urls": sum(by_prefix("failures/").values()),
+        "failed_by_reason": by_prefix("failures/"),
+        "fallback_by_site": by_prefix("articles/fallback/"),
         "discovered_by_source": by_prefix("articles/discovered/"),
         "warc_files": stats.get("warc/files", 0),
         "warc_bytes": stats.get("warc/bytes", 0),
@@ -60,6 +63,9 @@ def format_summary(name: str, reason: str, summary: dict) -> str:
         f"  articles dropped  {summary['articles_dropped']}: "
         f"{reasons(summary['dropped_by_reason'])}",
         f"  articles skipped  {reasons(summary['skipped_by_reason'])}",
+        f"  URLs failed       {summary.get('failed_urls', 0)}: "
+        f"{reasons(summary.get('failed_by_reason', {}))} (see failures.jsonl)",
+        f"  generic fallback  {reasons(summary.get('fallback_by_site', {}))}",
         f"  discovered via    {reasons(summary['discovered_by_source'])}",
         f"  WARC              {summary['warc_files']} files, {summary['warc_records']} records, "
         f"{summary['warc_bytes'] / 1e6:.2f} MB",

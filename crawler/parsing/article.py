@@ -1,11 +1,13 @@
 """Article extraction: page bytes in, the Article record's parsed fields out.
 
 Stages, each a small function: parse the tree and read page metadata (JSON-LD, OpenGraph) →
-cut the profile's noise (share bars, ads, related boxes) → take images and their captions out of
-the body → read body blocks → clean them (noise lines, repeated captions, byline) → dates and
-bylines. With a site profile the profile's selectors lead and the generic strategies fill what they
-miss; without one the generic strategies do everything. Fields a page lacks are ``None`` (or empty
-lists), never guessed; ``*_source`` fields say where a value came from.
+title, lead, dates (every source is read; the most specific wins, disagreements are reported) →
+the body: with a site profile its selectors lead (cut the profile's noise, take images and their
+captions out, read the blocks); without one, or when the profile's body container is missing or
+empty, the generic path (`generic.main_text_blocks`, trafilatura) reads the text → our cleaning
+rules on either (noise lines, repeated captions and lead, related headlines, the byline) →
+authors. Fields a page lacks are ``None`` (or empty lists), never guessed; ``*_source`` fields
+say where a value came from, ``fallback`` which fields a profile missed.
 """
 
 from __future__ import annotations
@@ -293,43 +295,19 @@ def extract_with_profile(
     tags = _tags(tree, profile)
     byline_text = _first_text(tree, xp["byline"]) if xp and xp["byline"] else None
 
-    body_source = "selector"
-    body_element = _first(tree, xp["body"]) if xp else None
-    blocks: list[str] = []
-    if body_element is None:
-        body_source = "generic"
-        if profile:
-            fallback.append("body")
-        blocks = generic.drop_link_headlines(
-            generic.main_text_blocks(text, url), generic.link_headlines(tree)
-        )
-        # Images and captions still come from the tree; its text only when trafilatura has none.
-        body_element = generic.find_body(tree)
-    images: list[dict] = []
-    paragraphs: list[str] = []
     byline = parse_byline(byline_text, allow_bare_name=True) if byline_text else None
-    if body_element is not None:
-        for xpath in generic.REMOVE if body_source == "generic" else xp["remove"]:
-            for element in xpath(body_element):
-                _drop(element)
-        images = _take_images(body_element, profile, url)
-        if body_source == "selector" or len(blocks) < 2:
-            # One block from trafilatura is its whole-page dump for pages too small to score;
-            # the paragraph container's own blocks are then the better reading.
-            container_blocks = list(block_texts(body_element))
-            if body_source == "selector" or len(container_blocks) > len(blocks):
-                blocks = container_blocks
-    if blocks:
-        captions = [image["caption"] for image in images if image["caption"]]
-        if lead and lead_source == "meta" and (visible_lead := _visible_lead(lead, blocks)):
-            # The description is the page's visible sapo, or the start of it (dantri.com.vn
-            # cuts its description short): the visible text is the article's lead.
-            lead, lead_source = visible_lead, "body"
-        paragraphs = clean_paragraphs(
-            blocks, captions=captions, exclude=[t for t in (lead, title) if t]
-        )
-        paragraphs, found_byline = pop_byline(paragraphs)
-        byline = byline or found_byline
+    # The profile's body container first; when it is missing, or holds no text any more (the
+    # layout moved the article elsewhere), the generic path reads the page.
+    body = None
+    for body_source in ("selector", "generic") if xp else ("generic",):
+        body = _read_body(tree, text, url, profile, body_source, title, lead, lead_source)
+        if body.paragraphs:
+            break
+        if body_source == "selector":
+            fallback.append("body")
+    paragraphs, images = body.paragraphs, body.images
+    lead, lead_source = body.lead, body.lead_source
+    byline = byline or body.byline
     if byline is None and not profile:
         byline = _json_ld_byline(ld_objects)
     if byline is None and (author := meta_content(tree, "author", "article:author")):
@@ -368,6 +346,59 @@ def extract_with_profile(
     }
     record["content_hash"] = content_hash(record)
     return record
+
+
+@dataclass(frozen=True)
+class _Body:
+    """What one reading of the body gives: its paragraphs and images, and what they tell."""
+
+    paragraphs: list[str]
+    images: list[dict]
+    byline: Byline | None
+    lead: str | None
+    lead_source: str | None
+
+
+def _read_body(
+    tree: etree._Element, text: str, url: str, profile: SiteProfile | None, body_source: str,
+    title: str | None, lead: str | None, lead_source: str | None,
+) -> _Body:
+    """Read the body with the profile's selectors (``selector``) or the generic path."""
+    blocks: list[str] = []
+    if body_source == "selector":
+        container = _first(tree, profile.xpath["body"])
+        removals = profile.xpath["remove"]
+    else:
+        blocks = generic.drop_link_headlines(
+            generic.main_text_blocks(text, url), generic.link_headlines(tree)
+        )
+        # Images and captions still come from the tree; its text only when trafilatura has none.
+        container = generic.find_body(tree)
+        removals = generic.REMOVE
+    images: list[dict] = []
+    if container is not None:
+        for xpath in removals:
+            for element in xpath(container):
+                _drop(element)
+        images = _take_images(container, profile, url)
+        if body_source == "selector" or len(blocks) < 2:
+            # One block from trafilatura is its whole-page dump for pages too small to score;
+            # the paragraph container's own blocks are then the better reading.
+            container_blocks = list(block_texts(container))
+            if body_source == "selector" or len(container_blocks) > len(blocks):
+                blocks = container_blocks
+    if not blocks:
+        return _Body([], images, None, lead, lead_source)
+    if lead and lead_source == "meta" and (visible_lead := _visible_lead(lead, blocks)):
+        # The description is the page's visible sapo, or the start of it (dantri.com.vn cuts
+        # its description short): the visible text is the article's lead.
+        lead, lead_source = visible_lead, "body"
+    captions = [image["caption"] for image in images if image["caption"]]
+    paragraphs = clean_paragraphs(
+        blocks, captions=captions, exclude=[t for t in (lead, title) if t]
+    )
+    paragraphs, byline = pop_byline(paragraphs)
+    return _Body(paragraphs, images, byline, lead, lead_source)
 
 
 def _real_images(images: list[dict], title: str | None, byline: Byline | None) -> list[dict]:

@@ -45,9 +45,10 @@ VISIBLE_DATES = DATES + (
 )
 # How many elements of each date selector to read before giving up on it.
 MAX_DATE_ELEMENTS = 5
+# dantri.com.vn marks its body <div data-slot="content">.
 BODIES = compile_css((
-    "[itemprop=articleBody]", "article .content", ".article-body", ".article__body",
-    ".detail-content", ".fck_detail", ".content-detail", "article",
+    "[itemprop=articleBody]", "[data-slot=content]", "article .content", ".article-body",
+    ".article__body", ".detail-content", ".fck_detail", ".content-detail", "article",
 ))
 IMAGE_BLOCKS = compile_css(("figure", "table.image", "table.tplCaption", ".image")) + (
     # A small table holding one picture and its caption row, as many Vietnamese CMSs write
@@ -97,7 +98,8 @@ PRUNE_XPATHS = [
 # Links whose text is at least this many words are headlines of other articles: a block that is
 # nothing but one of them is a "related articles" entry that the extractor kept.
 LINK_HEADLINE_MIN_WORDS = 5
-_LINK_TEXTS = etree.XPath("//a[normalize-space()]")
+# Five words take at least 9 characters: shorter links are dropped by the XPath, in C.
+_LINK_TEXTS = etree.XPath("//a[string-length(normalize-space()) >= 9]")
 # trafilatura's text output writes a list item as "- item".
 _LIST_MARKER_RE = re.compile(r"^\s*-\s+")
 # ... and a table row as "| cell | cell | " (trailing space included).
