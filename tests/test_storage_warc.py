@@ -594,3 +594,15 @@ def test_records_are_the_bytes_warcio_would_write(tmp_path: Path) -> None:
             http_headers=_RawHttpHeaders(http.statusline, http.headers, http.protocol),
         ))
     assert ours == reference.getvalue()
+
+
+def test_base32_digests_match_the_standard_encoding() -> None:
+    from storage.warc import payload_digest
+    from storage.warc import sha1_base32 as fast_base32
+
+    for size in range(0, 300, 7):
+        data = os.urandom(size)
+        digest = hashlib.sha1(data).digest()
+        assert fast_base32(digest) == base64.b32encode(digest).decode("ascii")
+        assert payload_digest(data) == sha1_base32(data)
+    assert fast_base32(b"\xff" * 20) == "7" * 32 and fast_base32(b"\x00" * 20) == "A" * 32

@@ -3,11 +3,12 @@
 Two `scrapy crawl` runs of an unchanged replica portal go into one archive; the second must write
 a revisit record for every page. Then `scrapy index` writes the CDXJ, pywb (installed in its own
 virtualenv by `make install`, see the Makefile) replays the archive from that index on loopback,
-and `scrapy package` writes a WACZ that `wacz validate` accepts.
+and `scrapy package` writes a WACZ that `wacz validate` accepts and pywb replays too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
@@ -177,25 +178,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def pywb(cdxj, archive, tmp_path_factory) -> Iterator[str]:
-    """pywb's `wayback` on loopback, replaying the archive from our CDXJ index."""
-    wayback = PYWB_BIN / "wayback"
-    if not wayback.exists():
-        pytest.fail(f"pywb is not installed at {wayback}: run `make install` (or set PYWB_BIN)")
-    _, second = archive
-    root = tmp_path_factory.mktemp("pywb")
-    (root / "indexes").mkdir()
-    shutil.copy(cdxj, root / "indexes" / "index.cdxj")
-    (root / "config.yaml").write_text(
-        "collections:\n"
-        "  news:\n"
-        f"    index_paths: {root / 'indexes'}/\n"
-        f"    archive_paths: {second.archive / 'warc'}/\n"
-    )
+@contextlib.contextmanager
+def wayback(root: Path) -> Iterator[str]:
+    """pywb's `wayback` serving the collections of ``root`` on loopback; yield its origin."""
+    command = PYWB_BIN / "wayback"
+    if not command.exists():
+        pytest.fail(f"pywb is not installed at {command}: run `make install` (or set PYWB_BIN)")
     port = free_port()
     with (root / "wayback.log").open("wb") as log:
-        process = subprocess.Popen([str(wayback), "-b", "127.0.0.1", "-p", str(port)], cwd=root,
+        process = subprocess.Popen([str(command), "-b", "127.0.0.1", "-p", str(port)], cwd=root,
                                    stdout=log, stderr=subprocess.STDOUT)
     origin = f"http://127.0.0.1:{port}"
     try:
@@ -212,6 +203,23 @@ def pywb(cdxj, archive, tmp_path_factory) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def pywb(cdxj, archive, tmp_path_factory) -> Iterator[str]:
+    """pywb replaying the archive's WARC directory from our CDXJ index."""
+    _, second = archive
+    root = tmp_path_factory.mktemp("pywb")
+    (root / "indexes").mkdir()
+    shutil.copy(cdxj, root / "indexes" / "index.cdxj")
+    (root / "config.yaml").write_text(
+        "collections:\n"
+        "  news:\n"
+        f"    index_paths: {root / 'indexes'}/\n"
+        f"    archive_paths: {second.archive / 'warc'}/\n"
+    )
+    with wayback(root) as origin:
+        yield origin
 
 
 def capture_times(archive) -> tuple[str, str]:
@@ -279,12 +287,20 @@ def test_pywb_rewritten_page_shows_the_article(pywb, archive):
     assert f'src="/news/29991231235959im_/{image_url}"' in text
 
 
-def test_package_writes_a_wacz_that_validates(archive, tmp_path):
-    first, second = archive
-    output = tmp_path / "baonamdinh.wacz"
+@pytest.fixture(scope="module")
+def wacz(archive, tmp_path_factory) -> Path:
+    """`scrapy package` of the archive."""
+    _, second = archive
+    output = tmp_path_factory.mktemp("wacz") / "baonamdinh.wacz"
     result = scrapy("package", "--output", str(output), "-s", f"ARCHIVE_DIR={second.archive}")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "wacz validate passed" in result.stdout
+    return output
+
+
+def test_package_writes_a_wacz_that_validates(archive, wacz):
+    first, second = archive
+    output = wacz
     validate = subprocess.run([sys.executable, "-m", "wacz", "validate", "-f", str(output)],
                               capture_output=True, text=True)
     assert validate.returncode == 0, validate.stdout + validate.stderr
@@ -301,3 +317,18 @@ def test_package_writes_a_wacz_that_validates(archive, tmp_path):
         article = articles[page["url"]]
         assert page["title"] == article["title"]
         assert page["ts"].endswith("Z") and page["ts"][:10] == article["fetched"][:10]
+
+
+def test_pywb_replays_the_wacz(wacz, archive, tmp_path):
+    subprocess.run([str(PYWB_BIN / "wb-manager"), "init", "news"], cwd=tmp_path, check=True,
+                   capture_output=True)
+    add = subprocess.run([str(PYWB_BIN / "wb-manager"), "add", "--unpack-wacz", "news", str(wacz)],
+                         cwd=tmp_path, capture_output=True, text=True)
+    assert add.returncode == 0, add.stdout + add.stderr
+    page_url, image_url = article_page(archive)
+    with wayback(tmp_path) as origin:
+        status, _, page = fetch(f"{origin}/news/29991231235959id_/{page_url}")
+        assert status == 200
+        assert page == gzip.decompress(fetch(page_url, **{"Accept-Encoding": "gzip"})[2])
+        status, _, image = fetch(f"{origin}/news/29991231235959id_/{image_url}")
+        assert status == 200 and image == fetch(image_url)[2]
