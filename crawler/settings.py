@@ -84,12 +84,22 @@ INCREMENTAL = True
 
 # --- Articles -------------------------------------------------------------------------------------
 ITEM_PIPELINES = {
+    # Before validation: fill rates count every parsed article (see `scrapy sitecheck`).
+    "crawler.pipelines.fillrate.FillRatePipeline": 50,
     "crawler.pipelines.validate.ValidateArticlePipeline": 100,
     "crawler.pipelines.store.ArticleStorePipeline": 500,
 }
 ARTICLES_REQUIRED_FIELDS = ["title", "body"]
 ARTICLES_STORE_ENABLED = True
 # ARTICLES_DB = "archive/articles.sqlite3"  (default: <ARCHIVE_DIR>/articles.sqlite3)
+# `scrapy sitecheck` fails when a field's fill rate falls by more than this share of articles
+# (0.1 = 10 percentage points) since the previous check or crawl: a redesign, not noise.
+SITECHECK_MARGIN = 0.1
+# How many of a site's latest archived article responses `scrapy sitecheck` re-parses.
+SITECHECK_SAMPLE = 500
+# `scrapy addsite` writes site modules and fixture folders here (relative to the project).
+ADDSITE_SPIDERS_DIR = "spiders"
+ADDSITE_FIXTURES_DIR = "tests/sites"
 
 # --- Reporting ----------------------------------------------------------------------------------
 EXTENSIONS = {

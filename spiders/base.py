@@ -52,6 +52,7 @@ from scrapy.utils.sitemap import Sitemap
 from crawler.extensions.failures import failure_reason, url_failed
 from crawler.extensions.jobstate import read_marker
 from crawler.items import Article
+from crawler.middlewares.warc_capture import WARC_METADATA
 from crawler.parsing.article import extract_with_profile
 from crawler.parsing.profile import SiteProfile
 from crawler.pipelines.store import articles_db_path
@@ -404,6 +405,7 @@ class PortalSpider(scrapy.Spider):
             logger.warning("Listing %s repeats an earlier page; paging stops", response.url)
             return
         self._listing_pages_seen.add(signature)
+        self.archive_metadata(response, {"outlink": urls, "parse-result": f"listing page {page}"})
         in_range = False
         for url in urls:
             in_range = in_range or (self.is_article_url(url) and self.url_month_in_range(url))
@@ -421,16 +423,37 @@ class PortalSpider(scrapy.Spider):
             logger.warning("Listing %s: page limit %s reached", response.url,
                            self.profile.max_listing_pages)
             return
+        if next_url := self.next_listing_url(response, page):
+            yield scrapy.Request(
+                self.rewrite(response.urljoin(next_url)),
+                callback=self.parse_listing,
+                errback=self.request_failed,
+                cb_kwargs={"page": page + 1},
+                meta={"listing_zone": self.listing_zone(response)},
+            )
+
+    def next_listing_url(self, response: Response, page: int) -> str | None:
+        """The listing's next page: its "next" link, else the profile's page template."""
         for css in self.profile.listing_next_page:
-            next_url = response.css(css).xpath("@href").get()
-            if next_url:
-                yield scrapy.Request(
-                    self.rewrite(response.urljoin(next_url)),
-                    callback=self.parse_listing,
-                    errback=self.request_failed,
-                    cb_kwargs={"page": page + 1},
-                )
-                break
+            if next_url := response.css(css).xpath("@href").get():
+                return next_url
+        template = self.profile.listing_page_template
+        if template is None:
+            return None
+        zone = self.listing_zone(response)
+        if "{zone}" in template and not zone:
+            return None
+        return template.format(page=page + 1, zone=zone)
+
+    def listing_zone(self, response: Response) -> str | None:
+        """The zone id of a script-paged listing: on its first page, carried to the next ones."""
+        for css in self.profile.listing_zone:
+            element = response.css(css)
+            zone = (element.xpath("@value").get() or element.xpath("string()").get() or "").strip()
+            if zone:
+                return zone
+        # Page 2 on (/timelinelist/<zone>/2.htm) is a bare fragment without the hidden input.
+        return response.meta.get("listing_zone")
 
     # --- Articles -------------------------------------------------------------------------------
 
@@ -460,6 +483,12 @@ class PortalSpider(scrapy.Spider):
         record["fetched"] = fetched
         record["warc"] = response.meta.get("warc")
         yield Article(**record)
+        self.archive_metadata(response, {
+            "outlink": [response.urljoin(u) for u in response.css("a::attr(href)").getall()]
+            + [image["src"] for image in record["images"]],
+            "article-id": record["canonical_url"],
+            "parse-result": f"article {record['content_hash']}",
+        })
         if self.settings.getbool("ARCHIVE_IMAGES"):
             for image in record["images"]:
                 src = self.rewrite(image["src"])
@@ -468,6 +497,15 @@ class PortalSpider(scrapy.Spider):
                     yield scrapy.Request(
                         src, callback=self.parse_asset, errback=self.request_failed, priority=-5
                     )
+
+    def archive_metadata(self, response: Response, fields: dict) -> None:
+        """Ask the WARC writer for a ``metadata`` record about this response (outlinks, …)."""
+        pointer = response.meta.get("warc") or {}
+        if pointer.get("record_type") == "revisit":
+            # Same payload as the original capture, so the same outlinks: an unchanged portal's
+            # recrawl stays kilobytes.
+            return
+        self.crawler.signals.send_catch_log(WARC_METADATA, response=response, fields=fields)
 
     def parse_asset(self, response: Response):
         """Assets are archived by the WARC middleware; nothing to parse."""

@@ -201,3 +201,22 @@ def test_requests_carry_the_honest_user_agent(full_crawl):
     assert agents == {
         f"provincial-news-archiver/0.1 (+{CONTACT_URL}; news archiving for research)"
     }
+
+
+def test_metadata_records_tie_each_article_to_its_response(full_crawl, stored):
+    by_response: dict[str, dict] = {}
+    for path in full_crawl.warc_files:
+        with open(path, "rb") as handle:
+            for record in ArchiveIterator(handle):
+                if record.rec_type == "metadata":
+                    headers = record.rec_headers
+                    by_response[headers.get_header("WARC-Concurrent-To")] = {
+                        "uri": headers.get_header("WARC-Target-URI"),
+                        "text": record.content_stream().read().decode("utf-8"),
+                    }
+    for article in stored.values():
+        metadata = by_response[article["warc"]["record_id"]]
+        assert metadata["uri"] == article["url"]
+        assert f"article-id: {article['canonical_url']}" in metadata["text"]
+        for image in article["images"]:
+            assert f"outlink: {image['src']}" in metadata["text"]

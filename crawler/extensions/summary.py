@@ -15,6 +15,7 @@ from pathlib import Path
 from scrapy import signals
 
 from crawler.extensions.progress import dropped_total
+from crawler.pipelines.fillrate import rates_from_stats
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ def summarize(stats: dict, elapsed: float) -> dict:
         "failed_urls": sum(by_prefix("failures/").values()),
         "failed_by_reason": by_prefix("failures/"),
         "fallback_by_site": by_prefix("articles/fallback/"),
+        # Per site: articles parsed, share having each key field (crawler/pipelines/fillrate).
+        "fill_rates": rates_from_stats(stats),
         "discovered_by_source": by_prefix("articles/discovered/"),
         "warc_files": stats.get("warc/files", 0),
         "warc_bytes": stats.get("warc/bytes", 0),
@@ -66,6 +69,11 @@ def format_summary(name: str, reason: str, summary: dict) -> str:
         f"  URLs failed       {summary.get('failed_urls', 0)}: "
         f"{reasons(summary.get('failed_by_reason', {}))} (see failures.jsonl)",
         f"  generic fallback  {reasons(summary.get('fallback_by_site', {}))}",
+        *(
+            f"  fill rates        {site} ({data['articles']} articles): "
+            + ", ".join(f"{name} {rate:.0%}" for name, rate in data["rates"].items())
+            for site, data in summary.get("fill_rates", {}).items()
+        ),
         f"  discovered via    {reasons(summary['discovered_by_source'])}",
         f"  WARC              {summary['warc_files']} files, {summary['warc_records']} records, "
         f"{summary['warc_bytes'] / 1e6:.2f} MB",

@@ -232,7 +232,8 @@ def _tags(tree, profile: SiteProfile | None) -> list[str]:
     tags: list[str] = []
     for xpath in profile.xpath["tags"] if profile else ():
         for element in xpath(tree):
-            text = normalize_space(element_text(element))
+            # baodautu.vn prints its tags as hashtags ("# AAT"); the "#" is not part of the tag.
+            text = normalize_space(element_text(element).lstrip().lstrip("#"))
             if text and not is_punctuation_only(text) and text not in tags:
                 tags.append(text)
         if tags:
@@ -308,7 +309,7 @@ def extract_with_profile(
     paragraphs, images = body.paragraphs, body.images
     lead, lead_source = body.lead, body.lead_source
     byline = byline or body.byline
-    if byline is None and not profile:
+    if byline is None:
         byline = _json_ld_byline(ld_objects)
     if byline is None and (author := meta_content(tree, "author", "article:author")):
         if profile or not _names_the_publisher(author, tree, url):

@@ -57,6 +57,11 @@ class SiteProfile:
     listing_url_pattern: str | None = None
     listing_article_links: Selectors = ("a[href]",)
     listing_next_page: Selectors = ()
+    # Listings that page by script ("Xem thêm") rather than by links: the URL of page N, with
+    # ``{page}`` and ``{zone}`` (the ``value`` or text of the first element ``listing_zone``
+    # finds, e.g. the hidden ``#hdZoneId`` input of tuoitre.vn's and nld.com.vn's CMS).
+    listing_page_template: str | None = None
+    listing_zone: Selectors = ()
     max_listing_pages: int = 1000
 
     # Article fields.
@@ -97,7 +102,8 @@ class SiteProfile:
     def xpath(self) -> dict[str, tuple[etree.XPath, ...]]:
         """Every selector field compiled to XPath, keyed by field name."""
         names = (
-            "listing_article_links", "listing_next_page", "title", "lead", "body", "published",
-            "modified", "section", "tags", "byline", "image_blocks", "image_caption", "remove",
+            "listing_article_links", "listing_next_page", "listing_zone", "title", "lead", "body",
+            "published", "modified", "section", "tags", "byline", "image_blocks", "image_caption",
+            "remove",
         )
         return {name: compile_css(getattr(self, name)) for name in names}

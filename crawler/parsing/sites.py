@@ -60,3 +60,13 @@ def find_profile(site: str | None = None, url: str | None = None) -> SiteProfile
         if any(host == domain or host.endswith("." + domain) for domain in profile.domains):
             return profile
     return None
+
+
+def spider_class(site_id: str) -> type:
+    """The spider class ``spiders/<site_id>.py`` defines (the one whose ``name`` is the id)."""
+    load_profile(site_id)
+    module = importlib.import_module(f"{SITES_PACKAGE}.{site_id}")
+    for value in vars(module).values():
+        if isinstance(value, type) and getattr(value, "name", None) == site_id:
+            return value
+    raise UnknownSiteError(f"{SITES_PACKAGE}/{site_id}.py defines no spider named {site_id!r}")

@@ -38,6 +38,7 @@ KINDS: dict[str, str] = {
     "gzip-bomb": "serve a small gzip body that inflates to 64 MB",
     "trap": "listing pages never end: past the last one, a page links to one more",
     "entity-bomb": "list an extra sitemap holding an XML entity bomb in the sitemap index",
+    "layout-drift": "serve articles from a redesign: the body container's class and id renamed",
 }
 TRANSIENT = frozenset({"500", "503", "429", "drop", "slow", "truncate"})
 DEFAULT_PATTERNS = {"trap": LISTING_PATHS, "entity-bomb": r"^/sitemap"}
@@ -125,6 +126,16 @@ class FaultPlan:
             "burst": self.burst,
             "slow_seconds": self.slow_seconds,
         }
+
+
+# The article body container before and after the simulated redesign (a drift alarm must notice).
+BODY_CONTAINER = '<div class="detail-content" id="contentdetail">'
+DRIFTED_BODY_CONTAINER = '<div class="article-body" id="bodytext">'
+
+
+def layout_drift(html: str) -> str:
+    """Rename the article body's container, as a portal's redesign does."""
+    return html.replace(BODY_CONTAINER, DRIFTED_BODY_CONTAINER, 1)
 
 
 def malformed(html: str) -> str:

@@ -136,6 +136,15 @@ class ReplicaProcess:
         with urllib.request.urlopen(self.url("/__replica__/faults"), timeout=10) as response:
             return json.loads(response.read())
 
+    def set_faults(self, rules: list[str]) -> None:
+        """Replace the switched-on fault rules (`KIND[:RATE][@PATTERN]`) of the running portal."""
+        request = urllib.request.Request(
+            self.url("/__replica__/faults"), method="POST",
+            data=json.dumps({"rules": rules}).encode("utf-8"),
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+
     def set_edition(self, edition: int) -> None:
         """Switch the running portal to another edition (and zero the request counts)."""
         request = urllib.request.Request(

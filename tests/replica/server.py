@@ -318,6 +318,9 @@ class ReplicaResource(resource.Resource):
         if article is None:
             return None
         html = pages.render_article(self.router.site, article, _origin(request))
+        if kind == "layout-drift":
+            body = fault_pages.layout_drift(html).encode("utf-8")
+            return self._send(request, body, HTML, pages.http_date(article.modified))
         html = html.replace('<meta charset="utf-8">', "")
         if kind == "cp1258":
             html = html.replace("<head>", '<head>\n<meta charset="windows-1258">', 1)

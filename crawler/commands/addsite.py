@@ -1,0 +1,324 @@
+"""``scrapy addsite SITE_ID URL``: scaffold a new site, its fixture folder and expected fields.
+
+Writes ``spiders/<site_id>.py`` (a profile skeleton guessed from the page: domain, article URL
+pattern, the title/lead/body containers the generic extractor finds), saves the article page (and
+a listing with ``--listing``) with its headers into ``tests/sites/<site_id>/``, and pre-fills
+``expected.json`` from the generic extractor for the maintainer to correct. Pages come from the
+web (``URL``), a saved file (``--from-file``, ``.gz`` decompressed) or a WARC file
+(``--from-warc``: the last response for the URL). For a site that already has a module, only
+fixtures are added; ``--refresh`` saves every page of the folder again from its URL (or from the
+WARC) and says which expected fields no longer match, so a diff shows what the site changed.
+
+Settings: ``ADDSITE_SPIDERS_DIR`` - where site modules go (default ``spiders``);
+``ADDSITE_FIXTURES_DIR`` - where fixture folders go (default ``tests/sites``); ``USER_AGENT``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import importlib.util
+import json
+import re
+import sys
+import urllib.request
+from pathlib import Path
+from types import ModuleType
+from urllib.parse import urlsplit
+
+from lxml import etree
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+from warcio.archiveiterator import ArchiveIterator
+
+from crawler.parsing import generic
+from crawler.parsing.article import extract_with_profile
+from crawler.parsing.document import decode_html, meta_content, parse_html
+from crawler.parsing.profile import SiteProfile, compile_css
+from crawler.sitefixtures import (
+    FixtureError,
+    SavedPage,
+    expected_article,
+    expected_listing,
+    load_expected,
+    load_page,
+    next_page_name,
+    page_names,
+    read_listing,
+    save_page,
+    write_expected,
+)
+
+SITE_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+# Headers that describe the transfer, not the page: the saved body is already decoded.
+_TRANSFER_HEADERS = {"content-encoding", "transfer-encoding", "content-length", "connection"}
+# Sapo containers common on Vietnamese portals, tried in order for the skeleton's lead.
+_LEAD_GUESSES = (".detail-sapo", ".sapo", ".description", ".lead", ".summary")
+FETCH_TIMEOUT = 30
+
+
+class AddSiteError(RuntimeError):
+    """A page could not be had or a file would be overwritten; the message says which."""
+
+
+def _kept_headers(items) -> dict[str, str]:
+    return {name: value for name, value in items if name.lower() not in _TRANSFER_HEADERS}
+
+
+def fetch_page(name: str, url: str, user_agent: str) -> SavedPage:
+    """GET ``url`` and return its body with the Content-Encoding undone."""
+    request = urllib.request.Request(url, headers={"User-Agent": user_agent,
+                                                   "Accept-Encoding": "gzip"})
+    try:
+        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:
+            body = response.read()
+            if (response.headers.get("Content-Encoding") or "").lower() == "gzip":
+                body = gzip.decompress(body)
+            return SavedPage(name, url, body, response.status,
+                             _kept_headers(response.headers.items()))
+    except OSError as error:
+        raise AddSiteError(f"cannot fetch {url}: {error}") from error
+
+
+def page_from_warc(name: str, url: str, warc: Path) -> SavedPage:
+    """The last response record for ``url`` in a WARC file, its payload decoded as warcio does."""
+    found = None
+    try:
+        with open(warc, "rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type == "response" and record.rec_headers.get_header(
+                        "WARC-Target-URI") == url:
+                    # content_stream() undoes chunking and gzip/deflate/br content encodings.
+                    body = record.content_stream().read()
+                    headers = record.http_headers
+                    found = SavedPage(name, url, body, int(headers.get_statuscode() or 200),
+                                      _kept_headers(headers.headers))
+    except OSError as error:
+        raise AddSiteError(f"cannot read {warc}: {error}") from error
+    if found is None:
+        raise AddSiteError(f"{warc} holds no response for {url}")
+    return found
+
+
+def page_from_file(name: str, url: str, path: Path) -> SavedPage:
+    """A page saved as a file (``.gz`` decompressed); it has no headers."""
+    try:
+        data = path.read_bytes()
+        body = gzip.decompress(data) if path.suffix == ".gz" else data
+    except (OSError, gzip.BadGzipFile) as error:
+        raise AddSiteError(f"cannot read {path}: {error}") from error
+    return SavedPage(name, url, body)
+
+
+def guess_article_pattern(url: str) -> str:
+    """An article URL pattern from one article URL: ids become ``\\d+``, slugs ``[^/]+``."""
+    path = urlsplit(url).path
+    parts = [part for part in path.split("/") if part]
+    pattern = []
+    for index, part in enumerate(parts):
+        if index == len(parts) - 1:
+            ending = re.fullmatch(r"(?:.*?([-_]))?(\d{4,})(\.\w+)?", part)
+            extension = re.search(r"\.\w+$", part)
+            if ending:
+                pattern.append(r"[^/]*" + re.escape(ending[1] or "") + r"\d+"
+                               + re.escape(ending[3] or ""))
+            else:
+                pattern.append(r"[^/]+" + (re.escape(extension[0]) if extension else ""))
+        else:
+            pattern.append(r"\d+" if part.isdigit() else r"[^/]+")
+    return "^/" + "/".join(pattern) + ("/?$" if path.endswith("/") else "$")
+
+
+def _css_of(element: etree._Element) -> str:
+    """A CSS selector naming an element by its id or first class (an id with digits is per page)."""
+    element_id = element.get("id") or ""
+    if element_id and not re.search(r"\d", element_id):
+        return f"{element.tag}#{element_id}"
+    classes = (element.get("class") or "").split()
+    return f"{element.tag}.{classes[0]}" if classes else element.tag
+
+
+def _py(value: str) -> str:
+    """A Python string literal in double quotes, as the project writes them."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _py_regex(pattern: str) -> str:
+    """A regular expression as a raw string literal (a quote in it falls back to escapes)."""
+    return f'r"{pattern}"' if '"' not in pattern and not pattern.endswith("\\") else _py(pattern)
+
+
+def render_profile(site_id: str, page: SavedPage) -> str:
+    """Source of a new ``spiders/<site_id>.py``: data only, guessed from one article page."""
+    parts = urlsplit(page.url)
+    host = (parts.hostname or "").lower()
+    domain = host.removeprefix("www.")
+    tree = parse_html(decode_html(page.body, page.content_type))
+    body = generic.find_body(tree)
+    body_css = _css_of(body) if body is not None else "article"
+    lead_css = next((css for css in _LEAD_GUESSES if compile_css((css,))[0](tree)), None)
+    name = meta_content(tree, "og:site_name", "application-name") or domain
+    class_name = "".join(word.capitalize() for word in site_id.split("_")) + "Spider"
+    lead_line = (f"    lead=({_py(lead_css)},),\n" if lead_css
+                 else "    lead=(),  # TODO: the sapo\n")
+    return f'''"""{domain}: TODO say what the site is and what is special about its pages.
+
+Scaffolded by ``scrapy addsite`` from
+{page.url}
+Check every selector against the saved pages in ``tests/sites/{site_id}/`` and correct
+``expected.json`` there.
+"""
+
+from __future__ import annotations
+
+from crawler.parsing.profile import SiteProfile
+from spiders.base import PortalSpider
+
+PROFILE = SiteProfile(
+    site_id={_py(site_id)},
+    name={_py(name[:60])},  # TODO: the outlet's name
+    domains=({_py(domain)},),
+    base_url={_py(f"{parts.scheme}://{host}/")},
+    sitemap_urls=(),  # TODO: "/sitemap.xml" if robots.txt lists one
+    feed_urls=(),  # TODO: RSS feeds
+    listing_urls=("/",),  # TODO: section pages
+    article_url_pattern={_py_regex(guess_article_pattern(page.url))},
+    listing_article_links=("a[href]",),  # TODO: the article links of a listing
+    listing_next_page=(),  # TODO: the "next page" link
+    title=("h1",),
+{lead_line}    body=({_py(body_css)},),
+    published=(),  # metadata (article:published_time, JSON-LD) is read without a selector
+    section=(),
+    tags=(),
+    byline=(),
+    image_blocks=("figure",),
+    image_caption=("figcaption",),
+    remove=(),  # TODO: share bars, related boxes, ads inside the body
+)
+
+
+class {class_name}(PortalSpider):
+    """Crawl {domain}."""
+
+    name = {_py(site_id)}
+    profile = PROFILE
+'''
+
+
+def load_site_module(path: Path) -> ModuleType:
+    """Import a site module from its file (it may live outside the ``spiders`` package)."""
+    spec = importlib.util.spec_from_file_location(f"_addsite_{path.stem}", path)
+    if spec is None or spec.loader is None:
+        raise AddSiteError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def site_spider(module: ModuleType, site_id: str) -> type:
+    """The spider class of a site module."""
+    for value in vars(module).values():
+        if isinstance(value, type) and getattr(value, "name", None) == site_id:
+            return value
+    raise AddSiteError(f"{module.__file__} defines no spider named {site_id!r}")
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return ("SITE_ID [URL] [--from-file PATH | --from-warc FILE] [--listing URL "
+                "[--listing-file PATH]] [--refresh]")
+
+    def short_desc(self) -> str:
+        return "Scaffold a site: profile skeleton, saved pages and expected fields"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        source = parser.add_mutually_exclusive_group()
+        source.add_argument("--from-file", type=Path, help="the article page, saved (.gz too)")
+        source.add_argument("--from-warc", type=Path,
+                            help="a WARC file holding the pages (article, listing, refresh)")
+        parser.add_argument("--listing", help="the URL of a listing page to save too")
+        parser.add_argument("--listing-file", type=Path, help="the listing page, saved")
+        parser.add_argument("--refresh", action="store_true",
+                            help="save the folder's pages again and report what changed")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if not args or len(args) > 2:
+            raise UsageError("give SITE_ID and the URL of an article (URL optional with --refresh)")
+        site_id = args[0]
+        if not SITE_ID_RE.match(site_id):
+            raise UsageError(f"site id {site_id!r}: lower-case letters, digits and _ only")
+        url = args[1] if len(args) > 1 else None
+        if url is None and not opts.refresh:
+            raise UsageError("give the URL of an article page of the site")
+        spiders_dir = Path(self.settings.get("ADDSITE_SPIDERS_DIR") or "spiders")
+        folder = Path(self.settings.get("ADDSITE_FIXTURES_DIR") or "tests/sites") / site_id
+        try:
+            if opts.refresh:
+                self._refresh(site_id, spiders_dir / f"{site_id}.py", folder, opts)
+            if url:
+                self._add(site_id, url, spiders_dir / f"{site_id}.py", folder, opts)
+        except (AddSiteError, FixtureError) as error:
+            print(f"scrapy addsite: {error}", file=sys.stderr)
+            self.exitcode = 2
+
+    def _page(self, name: str, url: str, opts: argparse.Namespace,
+              file: Path | None = None) -> SavedPage:
+        if file is not None:
+            return page_from_file(name, url, file)
+        if opts.from_warc is not None:
+            return page_from_warc(name, url, opts.from_warc)
+        return fetch_page(name, url, self.settings.get("USER_AGENT") or "scrapy")
+
+    def _add(self, site_id: str, url: str, module_path: Path, folder: Path,
+             opts: argparse.Namespace) -> None:
+        article = self._page(next_page_name(folder, "article"), url, opts, opts.from_file)
+        written: list[Path] = []
+        if not module_path.exists():
+            module_path.parent.mkdir(parents=True, exist_ok=True)
+            module_path.write_text(render_profile(site_id, article), encoding="utf-8")
+            written.append(module_path)
+        spider = site_spider(load_site_module(module_path), site_id)
+        expected = load_expected(folder) if (folder / "expected.json").exists() else {
+            "site": site_id, "articles": {}, "listings": {}}
+        written += save_page(folder, article)
+        # The generic extractor's reading: what the page says, independent of the new selectors.
+        record = extract_with_profile(article.body, article.url, None, article.content_type)
+        expected["articles"][article.name] = expected_article(record)
+        if opts.listing:
+            listing = self._page(next_page_name(folder, "listing"), opts.listing, opts,
+                                 opts.listing_file)
+            written += save_page(folder, listing)
+            articles, next_page = read_listing(spider, listing)
+            expected["listings"][listing.name] = {"url": listing.url,
+                                                  **expected_listing(articles, next_page)}
+        written.append(write_expected(folder, expected))
+        for path in written:
+            print(f"wrote {path}")
+        print(f"Next: correct {folder / 'expected.json'} and the selectors in {module_path}, "
+              f"then run: .venv/bin/python -m pytest tests/test_sites.py -k {site_id}")
+
+    def _refresh(self, site_id: str, module_path: Path, folder: Path,
+                 opts: argparse.Namespace) -> None:
+        if not module_path.exists():
+            raise AddSiteError(f"{module_path} does not exist: nothing to refresh")
+        spider = site_spider(load_site_module(module_path), site_id)
+        profile: SiteProfile = spider.profile
+        expected = load_expected(folder)
+        for name in page_names(folder):
+            old = load_page(folder, name)
+            new = self._page(name, old.url, opts)
+            save_page(folder, new)
+            state = "unchanged" if new.body == old.body else "changed"
+            print(f"{folder / name}: {old.url} {state}")
+            if new.kind == "article" and name in expected["articles"]:
+                record = extract_with_profile(new.body, new.url, profile, new.content_type)
+                for field, value in expected["articles"][name]["fields"].items():
+                    if record.get(field) != value:
+                        print(f"  {field}: expected {value!r}, now {record.get(field)!r}")
+                if record["fallback"]:
+                    print(f"  the profile's selectors miss {', '.join(record['fallback'])}")

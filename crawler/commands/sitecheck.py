@@ -1,0 +1,150 @@
+"""``scrapy sitecheck SITE_ID``: the drift alarm. Re-parse a site's latest archived articles.
+
+Reads the WARC files under ``<ARCHIVE_DIR>/warc/`` offline, keeps the latest ``response`` record
+of every URL matching the site profile's article pattern (any host: crawls of a mirror count),
+re-parses the newest ``SITECHECK_SAMPLE`` of them with the profile and reports, per field (title,
+body, published, authors, images), the share of articles whose profile found it (see
+``crawler/pipelines/fillrate.py``). The rates are compared with the previous check
+(``<ARCHIVE_DIR>/sitecheck/<site_id>.json``), or, before the first check, with the last crawl's
+summary (``last-crawl.json``). A field whose rate fell by more than ``SITECHECK_MARGIN`` makes
+the command exit 1 and name it; the previous rates are then kept, so the alarm repeats until
+the profile is fixed or the new rates are accepted with ``--accept``.
+
+Settings: ``ARCHIVE_DIR``; ``SITECHECK_MARGIN`` (default 0.1); ``SITECHECK_SAMPLE`` (default 500).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+from crawler.parsing.article import extract_with_profile
+from crawler.parsing.profile import SiteProfile
+from crawler.parsing.sites import UnknownSiteError, load_profile
+from crawler.pipelines.fillrate import FILL_FIELDS, fill_rates
+
+logger = logging.getLogger(__name__)
+
+
+def archived_articles(warc_dir: Path, profile: SiteProfile) -> dict[str, tuple[str, bytes, str]]:
+    """URL -> (WARC-Date, payload, Content-Type) of the latest 200 response of every article.
+
+    Payloads are decoded as warcio decodes them (chunking and gzip content encoding undone).
+    Revisit records hold no payload and are skipped: the original response stands for them.
+    """
+    latest: dict[str, tuple[str, bytes, str]] = {}
+    for path in sorted(warc_dir.glob("*.warc.gz*")):
+        try:
+            with open(path, "rb") as stream:
+                for record in ArchiveIterator(stream):
+                    if record.rec_type != "response" or record.http_headers is None:
+                        continue
+                    url = record.rec_headers.get_header("WARC-Target-URI") or ""
+                    parts = urlsplit(url)
+                    target = parts.path + (f"?{parts.query}" if parts.query else "")
+                    if record.http_headers.get_statuscode() != "200" or not (
+                            profile.article_url_regex.search(target)):
+                        continue
+                    moment = record.rec_headers.get_header("WARC-Date") or ""
+                    if url in latest and latest[url][0] > moment:
+                        continue
+                    latest[url] = (moment, record.content_stream().read(),
+                                   record.http_headers.get_header("Content-Type") or "")
+        except (OSError, EOFError, ArchiveLoadFailed) as error:
+            # A file still being written (.open) may end mid-record; what was read counts.
+            logger.warning("Stopped reading %s: %s", path, error)
+    return latest
+
+
+def previous_rates(archive: Path, site_id: str) -> tuple[dict[str, float] | None, str]:
+    """The rates to compare with, and where they come from."""
+    check_file = archive / "sitecheck" / f"{site_id}.json"
+    if check_file.exists():
+        previous = json.loads(check_file.read_text(encoding="utf-8"))
+        return previous["rates"], f"previous check ({previous['checked']}, {check_file})"
+    crawl_file = archive / "last-crawl.json"
+    if crawl_file.exists():
+        crawl = json.loads(crawl_file.read_text(encoding="utf-8"))
+        site = crawl.get("fill_rates", {}).get(site_id)
+        if site and site["articles"]:
+            return site["rates"], f"last crawl ({crawl_file})"
+    return None, "nothing (first check)"
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "SITE_ID [--accept]"
+
+    def short_desc(self) -> str:
+        return "Re-parse a site's archived articles and alarm when a field's fill rate falls"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--accept", action="store_true",
+                            help="take this check's rates as the new baseline even if they fell")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1:
+            raise UsageError("give exactly one SITE_ID")
+        site_id = args[0]
+        try:
+            profile = load_profile(site_id)
+        except UnknownSiteError as error:
+            print(f"scrapy sitecheck: {error}", file=sys.stderr)
+            self.exitcode = 2
+            return
+        archive = Path(self.settings["ARCHIVE_DIR"])
+        margin = self.settings.getfloat("SITECHECK_MARGIN", 0.1)
+        sample = self.settings.getint("SITECHECK_SAMPLE", 500)
+        articles = archived_articles(archive / "warc", profile)
+        if not articles:
+            print(f"scrapy sitecheck: no archived {site_id} article in {archive / 'warc'} "
+                  f"(URLs matching {profile.article_url_pattern}); crawl the site first",
+                  file=sys.stderr)
+            self.exitcode = 2
+            return
+        newest = sorted(articles.items(), key=lambda item: item[1][0], reverse=True)[:sample]
+        records = [
+            extract_with_profile(payload, url, profile, content_type or None)
+            for url, (_, payload, content_type) in newest
+        ]
+        total, rates = fill_rates(records)
+        before, source = previous_rates(archive, site_id)
+        fallen = [
+            name for name in FILL_FIELDS
+            if before is not None and before.get(name, 0) - rates[name] > margin
+        ]
+        print(f"Site check: {site_id}, {total} latest archived articles; compared with {source}")
+        for name in FILL_FIELDS:
+            was = f"{before[name]:.0%}" if before is not None and name in before else "-"
+            flag = "  FELL" if name in fallen else ""
+            print(f"  {name:<10} {rates[name]:>5.0%}  (was {was}){flag}")
+        if fallen and not opts.accept:
+            print(f"scrapy sitecheck: {site_id}: fill rate fell by more than {margin:.0%} for "
+                  f"{', '.join(fallen)}: the layout probably changed; check the selectors in "
+                  f"spiders/{site_id}.py (then `scrapy sitecheck {site_id} --accept` if the "
+                  "site really has fewer such fields)", file=sys.stderr)
+            self.exitcode = 1
+            return
+        check_file = archive / "sitecheck" / f"{site_id}.json"
+        check_file.parent.mkdir(parents=True, exist_ok=True)
+        check_file.write_text(json.dumps({
+            "site": site_id,
+            "checked": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "articles": total,
+            "rates": {name: round(rate, 4) for name, rate in rates.items()},
+        }, indent=2) + "\n", encoding="utf-8")
