@@ -10,8 +10,10 @@ file starts with a ``warcinfo`` record.
 Each exchange becomes a ``response`` record holding the bytes as received (headers
 in order with duplicates, body still content-encoded) followed by a ``request``
 record that names the response in ``WARC-Concurrent-To``, both with sha1/base32
-block and payload digests (serialised here exactly as warcio would, which the tests
-check, because warcio's header bookkeeping costs more than the compression).
+block and payload digests.  Response, request, revisit and metadata records are
+serialised here, byte for byte as warcio would (the tests compare), because warcio's
+header bookkeeping cost more than compressing a small page; warcio builds the
+``warcinfo`` record, once per file.
 :meth:`WarcWriter.write_exchange` returns a :class:`WarcPointer` to the response
 record, which items carry so a parsed article always leads back to its capture.
 
@@ -29,8 +31,10 @@ and renamed, so a revisit never refers to a record that a crash could lose.
 Compression: one gzip member per record at ``compression_level`` (zlib, 0-9).
 warcio's own gzip wrapper always uses level 9, which costs about twice the time of
 level 6 for a few percent of size, so the writer compresses the serialised record
-itself.  The open file holds an exclusive ``flock`` so crash recovery
-(:mod:`storage.warc_recovery`) can tell a live file from an orphan.
+itself, with a zlib window no larger than the record needs (:func:`gzip_member`: the
+same bytes as a full window, at a fraction of the memory setup).  The open file
+holds an exclusive ``flock`` so crash recovery (:mod:`storage.warc_recovery`) can
+tell a live file from an orphan.
 
 This module reads no settings and has no Scrapy imports: the crawler's
 ``WarcCaptureMiddleware`` maps settings onto the constructor arguments.
@@ -44,7 +48,6 @@ import logging
 import os
 import re
 import socket
-import uuid
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -77,6 +80,9 @@ EXTENSION = ".warc.gz"
 ORIGINAL_TRANSFER_ENCODING = "X-Archive-Orig-Transfer-Encoding"
 CONFORMS_TO = "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
 DEFAULT_COMPRESSION_LEVEL = 6
+REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+RESPONSE_CONTENT_TYPE = "application/http; msgtype=response"
+REQUEST_CONTENT_TYPE = "application/http; msgtype=request"
 
 _HOST_UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
 _PREFIX_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -127,7 +133,9 @@ class _RawHttpHeaders(StatusAndHeaders):
     warcio percent-encodes non-ASCII header values; ours are latin-1 decoded bytes
     from the wire, so encoding them back as latin-1 restores exactly what was
     received.  Text that is not latin-1 (a caller passing real Unicode) is written
-    as UTF-8, which is what servers that send such headers use.
+    as UTF-8, which is what servers that send such headers use.  The writer itself
+    calls :func:`http_head_bytes`; this class hands warcio the same bytes (the tests
+    build reference records with it).
     """
 
     def compute_headers_buffer(self, header_filter: Any = None) -> None:
@@ -136,9 +144,21 @@ class _RawHttpHeaders(StatusAndHeaders):
 
     def to_block(self) -> bytes:
         """Return the status line and headers as bytes, ending with the blank line."""
-        lines = [f"{self.protocol} {self.statusline}"]
-        lines.extend(f"{name}: {value}" for name, value in self.headers)
-        return b"".join(_header_line_bytes(line) for line in lines) + b"\r\n"
+        return http_head_bytes(f"{self.protocol} {self.statusline}", self.headers)
+
+
+def http_head_bytes(first_line: str, headers: Iterable[tuple[str, str]]) -> bytes:
+    """Return an HTTP start line and headers as bytes, ending with the blank line.
+
+    Each line is latin-1 (the wire bytes, as decoded by the caller) or, when it
+    holds text latin-1 cannot encode, UTF-8; see :class:`_RawHttpHeaders`.
+    """
+    lines = [first_line, *[f"{name}: {value}" for name, value in headers]]
+    try:
+        # One encode for the whole block: the same bytes as line by line when all is latin-1.
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    except UnicodeEncodeError:
+        return b"".join([_header_line_bytes(line) for line in lines]) + b"\r\n"
 
 
 def _header_line_bytes(line: str) -> bytes:
@@ -172,17 +192,31 @@ def _request_target(url: str) -> str:
     return target
 
 
-_B32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-# Two base32 characters per 10 bits: base64.b32encode is pure Python and cost more than
-# compressing a small page's request record.
-_B32_PAIRS = [a + b for a in _B32_ALPHABET for b in _B32_ALPHABET]
+_B32_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+# Maps a byte holding one 5-bit group to its base32 character.
+_B32_TRANSLATION = bytes(_B32_ALPHABET[byte % 32] for byte in range(256))
+
+
+def _low_bits_mask(slot_width: int, kept: int, slots: int) -> int:
+    """Return a mask of the low ``kept`` bits of each of ``slots`` slots ``slot_width`` wide."""
+    return sum(((1 << kept) - 1) << (slot * slot_width) for slot in range(slots))
+
+
+# Spreading 160 bits into 32 bytes of 5 bits in five halving steps: base64.b32encode is
+# pure Python and cost more than compressing a small page's request record.
+_B32_SPREAD_STEPS = [
+    (_low_bits_mask(2 * width, 5 * width // 8, 256 // (2 * width)), 3 * width // 8)
+    for width in (128, 64, 32, 16, 8)
+]
 
 
 def sha1_base32(digest: bytes) -> str:
     """Return a 20-byte sha1 digest in base32 (32 characters, no padding needed)."""
     number = int.from_bytes(digest, "big")
-    pairs = _B32_PAIRS
-    return "".join([pairs[(number >> shift) & 0x3FF] for shift in range(150, -1, -10)])
+    for low_halves, shift in _B32_SPREAD_STEPS:
+        # Each slot's high half moves up into a slot of its own, half as wide.
+        number = (number & low_halves) | ((number & ~low_halves) << shift)
+    return number.to_bytes(32, "big").translate(_B32_TRANSLATION).decode("ascii")
 
 
 def payload_digest(body: bytes) -> str:
@@ -190,29 +224,56 @@ def payload_digest(body: bytes) -> str:
     return "sha1:" + sha1_base32(hashlib.sha1(body).digest())
 
 
+# The GET requests' body: its digest is the same every time.
+_EMPTY_PAYLOAD_DIGEST = payload_digest(b"")
+
+
 def record_bytes(
-    warc_headers: Iterable[tuple[str, str]], http_block: bytes, payload: bytes, content_type: str
+    warc_headers: Iterable[tuple[str, str]],
+    http_block: bytes,
+    payload: bytes,
+    content_type: str,
+    block_digest: str | None = None,
 ) -> bytes:
     """Serialise one uncompressed WARC record whose block is ``http_block`` + ``payload``.
 
     Adds ``WARC-Block-Digest``, ``Content-Type`` and ``Content-Length`` after
-    ``warc_headers``, in the order warcio's writer uses.
+    ``warc_headers``, in the order warcio's writer uses.  ``block_digest``, when the
+    caller has it already (``sha1:<base32>`` of the whole block), saves hashing it again.
     """
-    block_digest = hashlib.sha1(http_block)
-    block_digest.update(payload)
-    head = "".join(f"{name}: {value}\r\n" for name, value in warc_headers)
+    if block_digest is None:
+        digester = hashlib.sha1(http_block)
+        digester.update(payload)
+        block_digest = "sha1:" + sha1_base32(digester.digest())
+    head = "".join([f"{name}: {value}\r\n" for name, value in warc_headers])
     head = (
         f"{WARC_VERSION}\r\n{head}"
-        f"WARC-Block-Digest: sha1:{sha1_base32(block_digest.digest())}\r\n"
+        f"WARC-Block-Digest: {block_digest}\r\n"
         f"Content-Type: {content_type}\r\n"
         f"Content-Length: {len(http_block) + len(payload)}\r\n\r\n"
     )
     return b"".join((head.encode("utf-8"), http_block, payload, b"\r\n\r\n"))
 
 
+# zlib looks back at most 2**wbits - 262 bytes (MAX_DIST), so on data no longer than that a
+# smaller window finds the very same matches and writes the very same bytes (the gzip header
+# does not record the window); a test compares them.  What it saves is memory: a 32 KB
+# window makes a compressor take 256 KB.  When the allocator hands that back to the system
+# after each member (it did in a small process here), faulting the pages in again cost more
+# than compressing a small record: about 50 us per member, against 15 us with a 1 KB window.
+_MAX_LOOKBEHIND_MARGIN = 262
+_MIN_WINDOW_BITS = 10
+
+
 def gzip_member(data: bytes, level: int) -> bytes:
-    """Compress ``data`` into one complete gzip member (wbits 31: gzip header and trailer)."""
-    compressor = zlib.compressobj(level, zlib.DEFLATED, 31)
+    """Compress ``data`` into one complete gzip member (gzip header and trailer).
+
+    The output is exactly that of ``zlib.compressobj(level, zlib.DEFLATED, 31)``.
+    """
+    window_bits = (len(data) + _MAX_LOOKBEHIND_MARGIN - 1).bit_length()
+    window_bits = min(zlib.MAX_WBITS, max(_MIN_WINDOW_BITS, window_bits))
+    # 16 + window bits: a gzip wrapper instead of zlib's.
+    compressor = zlib.compressobj(level, zlib.DEFLATED, 16 + window_bits)
     return compressor.compress(data) + compressor.flush()
 
 
@@ -221,8 +282,21 @@ def _field_value(value: object) -> str:
     return " ".join(str(value).split())
 
 
+_UUID_VERSION_AND_VARIANT_MASK = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_BITS = (0x4000 << 64) | (0x8000 << 48)
+
+
 def _new_record_id() -> str:
-    return f"<urn:uuid:{uuid.uuid4()}>"
+    """Return ``<urn:uuid:...>`` with a random (version 4) UUID, as ``uuid.uuid4()`` makes it.
+
+    The same 122 bits from ``os.urandom`` without building a ``uuid.UUID`` object, which
+    cost twice as much (two ids per exchange).
+    """
+    number = int.from_bytes(os.urandom(16), "big")
+    digits = f"{number & _UUID_VERSION_AND_VARIANT_MASK | _UUID4_BITS:032x}"
+    return (
+        f"<urn:uuid:{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}>"
+    )
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -286,8 +360,9 @@ class WarcWriter:
         }
         self._clock = clock or (lambda: datetime.now(timezone.utc))
         self._new_record_id = record_id_factory or _new_record_id
-        # Records are built and serialised by warcio, compressed here at our level, then
-        # appended to our own file handle in one write, so a failed write can be cut off.
+        # Builds the warcinfo record; the others are serialised by this module.  Every
+        # record is compressed here at our level and appended to our own file handle in
+        # one write, so a failed write can be cut off.
         self._builder = WARCWriter(None, gzip=False, warc_version=WARC_VERSION)
         self._serial = 0
         self._file: io.FileIO | None = None
@@ -357,36 +432,31 @@ class WarcWriter:
         if truncated:
             response_warc_headers["WARC-Truncated"] = truncated
         response_warc_headers["WARC-Warcinfo-ID"] = self._warcinfo_id
-        http_headers = _RawHttpHeaders(
-            f"{status} {reason}", self._archived_response_headers(response_headers), protocol
+        http_block = http_head_bytes(
+            f"{protocol} {status} {reason}", self._archived_response_headers(response_headers)
         )
+        # Serialised here, byte for byte as warcio would (the tests compare), without its
+        # per-header bookkeeping, which cost more than level-6 zlib on small pages.
         if original:
             response_warc_headers["WARC-Refers-To"] = original.record_id
-            # The block is the HTTP headers alone; the payload is the original's.
-            response = self._builder.create_revisit_record(
-                url,
-                digest,
-                original.target_uri,
-                original.warc_date,
-                http_headers=http_headers,
-                warc_headers_dict=response_warc_headers,
-            )
-            response_bytes = self._serialise(response)
-        else:
-            # The hot path: serialised here, byte for byte as warcio would (see the tests),
-            # without its per-header bookkeeping, which costs more than level-6 zlib on
-            # small pages.
+            # warcio's order for a revisit: profile, original, then the digest.
+            response_warc_headers["WARC-Profile"] = REVISIT_PROFILE
+            response_warc_headers["WARC-Refers-To-Target-URI"] = original.target_uri
+            response_warc_headers["WARC-Refers-To-Date"] = original.warc_date
             response_warc_headers["WARC-Payload-Digest"] = digest
-            response_bytes = gzip_member(
-                record_bytes(
-                    response_warc_headers.items(), http_headers.to_block(), body,
-                    "application/http; msgtype=response",
-                ),
-                self.compression_level,
+            # The block is the HTTP headers alone; the payload is the original's.
+            response_record = record_bytes(
+                response_warc_headers.items(), http_block, b"", RESPONSE_CONTENT_TYPE
             )
-        request_http = _RawHttpHeaders(
-            f"{_request_target(url)} {protocol}", list(request_headers), method
-        ).to_block()
+        else:
+            response_warc_headers["WARC-Payload-Digest"] = digest
+            response_record = record_bytes(
+                response_warc_headers.items(), http_block, body, RESPONSE_CONTENT_TYPE
+            )
+        response_bytes = gzip_member(response_record, self.compression_level)
+        request_http = http_head_bytes(
+            f"{method} {_request_target(url)} {protocol}", request_headers
+        )
         request_bytes = gzip_member(
             record_bytes(
                 [
@@ -396,13 +466,17 @@ class WarcWriter:
                     ("WARC-Target-URI", url),
                     ("WARC-Warcinfo-ID", self._warcinfo_id),
                     ("WARC-Concurrent-To", response_id),
-                    ("WARC-Payload-Digest", payload_digest(request_body)),
+                    (
+                        "WARC-Payload-Digest",
+                        payload_digest(request_body) if request_body else _EMPTY_PAYLOAD_DIGEST,
+                    ),
                 ],
-                request_http, request_body, "application/http; msgtype=request",
+                request_http, request_body, REQUEST_CONTENT_TYPE,
             ),
             self.compression_level,
         )
-        offset = self._append(response_bytes + request_bytes)
+        pair = response_bytes + request_bytes
+        offset = self._append(pair)
         self.records_written += 2
         if original:
             self.revisits_written += 1
@@ -420,7 +494,8 @@ class WarcWriter:
             record_type="revisit" if original else "response",
             refers_to=original.record_id if original else None,
         )
-        if self._file.tell() >= self.max_size:
+        # _append leaves the file position at the end of what it wrote.
+        if offset + len(pair) >= self.max_size:
             self._close_current()
         return pointer
 
@@ -441,22 +516,21 @@ class WarcWriter:
             f"{_field_value(name)}: {_field_value(value)}\r\n" for name, value in fields
         ).encode("utf-8")
         record_id = self._new_record_id()
-        record = self._builder.create_warc_record(
-            url,
-            "metadata",
-            payload=io.BytesIO(block),
-            length=len(block),
-            warc_content_type="application/warc-fields",
-            warc_headers_dict={
-                "WARC-Type": "metadata",
-                "WARC-Record-ID": record_id,
-                "WARC-Date": _warc_date(_utc(self._clock())),
-                "WARC-Target-URI": url,
-                "WARC-Warcinfo-ID": self._warcinfo_id,
-                "WARC-Concurrent-To": concurrent_to,
-            },
+        # No HTTP message: the block is the payload, so one digest serves as both.
+        digest = payload_digest(block)
+        record = record_bytes(
+            [
+                ("WARC-Type", "metadata"),
+                ("WARC-Record-ID", record_id),
+                ("WARC-Date", _warc_date(_utc(self._clock()))),
+                ("WARC-Target-URI", url),
+                ("WARC-Warcinfo-ID", self._warcinfo_id),
+                ("WARC-Concurrent-To", concurrent_to),
+                ("WARC-Payload-Digest", digest),
+            ],
+            b"", block, "application/warc-fields", block_digest=digest,
         )
-        self._append(self._serialise(record))
+        self._append(gzip_member(record, self.compression_level))
         self.records_written += 1
         assert self._file is not None
         if self._file.tell() >= self.max_size:

@@ -606,3 +606,103 @@ def test_base32_digests_match_the_standard_encoding() -> None:
         assert fast_base32(digest) == base64.b32encode(digest).decode("ascii")
         assert payload_digest(data) == sha1_base32(data)
     assert fast_base32(b"\xff" * 20) == "7" * 32 and fast_base32(b"\x00" * 20) == "A" * 32
+
+
+@pytest.mark.parametrize("level", [0, 1, 6, 9])
+def test_gzip_members_are_the_bytes_of_a_full_window_compressor(level: int) -> None:
+    import zlib
+
+    from storage.warc import gzip_member
+
+    text = b" ".join(b"tin %d nam dinh %d" % (i, i * i % 97) for i in range(3000))
+    noise = os.urandom(40_000)
+    # Around every window size the writer may pick (1 KB to 32 KB, less 262 bytes).
+    sizes = {0, 1, 100, 70_000}
+    for bits in range(10, 16):
+        sizes.update({(1 << bits) - 263, (1 << bits) - 262, (1 << bits) - 261})
+    for size in sorted(sizes):
+        for data in (text[:size], noise[:size], (text[: size // 2] + noise)[:size]):
+            compressor = zlib.compressobj(level, zlib.DEFLATED, 31)
+            assert gzip_member(data, level) == compressor.compress(data) + compressor.flush()
+            assert gzip.decompress(gzip_member(data, level)) == data
+
+
+def test_header_lines_are_latin_1_each_or_else_utf_8() -> None:
+    from storage.warc import http_head_bytes
+
+    headers = [("X-Latin", "caf\xe9"), ("X-Text", "Nam Định")]
+    assert http_head_bytes("HTTP/1.1 200 OK", headers) == (
+        b"HTTP/1.1 200 OK\r\nX-Latin: caf\xe9\r\n" + "X-Text: Nam Định".encode() + b"\r\n\r\n"
+    )
+    assert http_head_bytes("GET / HTTP/1.1", []) == b"GET / HTTP/1.1\r\n\r\n"
+
+
+def test_default_record_ids_are_random_uuid_urns() -> None:
+    import uuid
+
+    from storage.warc import _new_record_id
+
+    ids = [_new_record_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for record_id in ids:
+        assert record_id.startswith("<urn:uuid:") and record_id.endswith(">")
+        parsed = uuid.UUID(record_id[len("<urn:uuid:"):-1])
+        assert str(parsed) == record_id[len("<urn:uuid:"):-1]
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+
+
+def test_revisit_records_are_the_bytes_warcio_would_write(tmp_path: Path) -> None:
+    from warcio.warcwriter import WARCWriter
+
+    from storage.warc import _RawHttpHeaders
+
+    index = DigestIndex(tmp_path / "digests.sqlite3")
+    with make_writer(tmp_path, digest_index=index) as writer:
+        original = write_page(writer, "/a.html")
+        again = write_page(writer, "/b.html", ip_address=None,
+                           response_headers=[("Content-Type", "text/html"),
+                                             ("Transfer-Encoding", "chunked")])
+    index.close()
+    assert again.record_type == "revisit"
+    data = (tmp_path / again.filename).read_bytes()
+    ours = gzip.decompress(data[again.offset:again.offset + again.length])
+    revisit = next(r for r in read_records(tmp_path / again.filename)
+                   if r.headers["WARC-Record-ID"] == again.record_id)
+
+    reference = io.BytesIO()
+    builder = WARCWriter(reference, gzip=False, warc_version="WARC/1.1")
+    generated = ("WARC-Profile", "WARC-Refers-To-Target-URI", "WARC-Refers-To-Date",
+                 "WARC-Payload-Digest", "WARC-Block-Digest", "Content-Type", "Content-Length")
+    http = revisit.http_headers
+    builder.write_record(builder.create_revisit_record(
+        again.target_uri, again.payload_digest, original.target_uri,
+        revisit.headers["WARC-Refers-To-Date"],
+        http_headers=_RawHttpHeaders(http.statusline, http.headers, http.protocol),
+        warc_headers_dict={k: v for k, v in revisit.headers.items() if k not in generated},
+    ))
+    assert ours == reference.getvalue()
+
+
+def test_metadata_records_are_the_bytes_warcio_would_write(tmp_path: Path) -> None:
+    from warcio.warcwriter import WARCWriter
+
+    fields = [("outlink", "https://baonamdinh.vn/b.html"), ("title", "Tin, ảnh: Nam Định")]
+    with make_writer(tmp_path) as writer:
+        pointer = write_page(writer)
+        offset = writer.bytes_written
+        record_id = writer.write_metadata(url=pointer.target_uri,
+                                          concurrent_to=pointer.record_id, fields=fields)
+    ours = gzip.decompress((tmp_path / pointer.filename).read_bytes()[offset:])
+    metadata = read_records(tmp_path / pointer.filename)[-1]
+    assert metadata.headers["WARC-Record-ID"] == record_id
+
+    reference = io.BytesIO()
+    builder = WARCWriter(reference, gzip=False, warc_version="WARC/1.1")
+    generated = ("WARC-Payload-Digest", "WARC-Block-Digest", "Content-Type", "Content-Length")
+    block = "".join(f"{name}: {value}\r\n" for name, value in fields).encode()
+    builder.write_record(builder.create_warc_record(
+        pointer.target_uri, "metadata", payload=io.BytesIO(block), length=len(block),
+        warc_content_type="application/warc-fields",
+        warc_headers_dict={k: v for k, v in metadata.headers.items() if k not in generated},
+    ))
+    assert ours == reference.getvalue()
