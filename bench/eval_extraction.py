@@ -22,8 +22,9 @@ extractor (``extract_article`` with no site profile, i.e. the generic path), tra
 (``traf-nocomm``), and readability-lxml (``Document.summary`` text). Comparison-only packages
 come from the ``bench`` extra (``pip install -e '.[bench]'``); a missing one is skipped.
 
-``--profile-speed`` adds the profile path's speed on the replica portal's baonamdinh pages, next
-to the generic path and trafilatura on the same pages.
+``--profile-speed`` adds the profile path's speed next to the generic path and trafilatura on
+the same pages, twice: on the replica portal's 240 small baonamdinh pages, and on the real
+outlets' saved articles in ``tests/sites/<site_id>/`` (each with its site's profile).
 
 Not a test: only the ratios within one run mean something. The suite's gate
 (``tests/test_crawler_parsing_benchmark.py``) reuses `score_pages` with a pinned floor.
@@ -275,6 +276,38 @@ def profile_path_speed(rounds: int = 3) -> tuple[float, float, float]:
     return measured["profile"][1], measured["generic"][1], measured["trafilatura"][1]
 
 
+def real_pages_speed(rounds: int = 3) -> tuple[float, float, float, int]:
+    """Pages/s on the saved real articles of ``tests/sites``: profile path, generic, trafilatura.
+
+    Each page is read with its own site's profile and its saved ``Content-Type``; the fourth
+    value is the number of pages.
+    """
+    from crawler.parsing.article import extract_with_profile
+    from crawler.parsing.sites import load_profile
+    from crawler.sitefixtures import load_page, page_names
+
+    sites = ROOT / "tests" / "sites"
+    pages: list[Page] = []
+    context = {}
+    for folder in sorted(path for path in sites.iterdir() if path.is_dir()):
+        for name in page_names(folder, "article"):
+            saved = load_page(folder, name)
+            pages.append(Page(f"{folder.name}/{name}", saved.url, saved.body, ""))
+            context[saved.url] = (load_profile(folder.name), saved.content_type)
+
+    def with_profile(html: bytes, url: str) -> str:
+        profile, content_type = context[url]
+        return extract_with_profile(html, url, profile, content_type)["body"] or ""
+
+    def without_profile(html: bytes, url: str) -> str:
+        return extract_with_profile(html, url, None, context[url][1])["body"] or ""
+
+    measured = compare({"profile": with_profile, "generic": without_profile,
+                        "trafilatura": trafilatura_no_comments}, pages, rounds)
+    return (measured["profile"][1], measured["generic"][1], measured["trafilatura"][1],
+            len(pages))
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Score each available contender and print one row each."""
     arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -323,6 +356,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"replica pages/s: profile path {profile:.1f}, generic path {generic:.1f}, "
               f"trafilatura {trafilatura:.1f} (profile {profile / trafilatura:.1f}x, "
               f"generic {generic / trafilatura:.2f}x)")
+        profile, generic, trafilatura, count = real_pages_speed(options.rounds)
+        print(f"tests/sites pages/s ({count} real articles): profile path {profile:.1f}, "
+              f"generic path {generic:.1f}, trafilatura {trafilatura:.1f} "
+              f"(profile {profile / trafilatura:.1f}x, generic {generic / trafilatura:.2f}x)")
 
 
 if __name__ == "__main__":

@@ -26,15 +26,16 @@ from crawler.parsing import generic
 from crawler.parsing.bylines import Byline, parse_byline, split_caption_credit
 from crawler.parsing.dates import DEFAULT_TIMEZONE, ParsedDate, parse_vietnamese_datetime
 from crawler.parsing.document import (
+    PageMeta,
     block_texts,
     decode_html,
     element_text,
     json_ld_objects,
-    meta_content,
     parse_html,
     strip_non_content,
 )
 from crawler.parsing.profile import SiteProfile
+from crawler.parsing.selectors import ElementIndex
 from crawler.parsing.text import (
     clean_paragraphs,
     is_punctuation_only,
@@ -58,20 +59,33 @@ _TRUNCATED_LEAD_MIN_CHARS = 60
 # Image alt texts that are not captions: file names ("Ảnh màn hình … 23.12.56.png"), one word.
 _NOT_A_CAPTION_RE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif|bmp)$|^\S+$", re.IGNORECASE)
 
+# Compiled once: `element.xpath(string)` compiles its expression on every call.
+_TITLES = etree.XPath("//title")
+# What the generic path looks for on the whole page (see `ElementIndex`).
+_GENERIC_PAGE_SELECTORS = generic.TITLES + generic.LEADS + generic.DATES
+
 logger = logging.getLogger(__name__)
 
 
-def _first(tree: etree._Element, xpaths) -> etree._Element | None:
+def _select(scope: etree._Element | ElementIndex, selector) -> list:
+    """What ``selector`` finds in the whole page through its index, or in a small subtree."""
+    if isinstance(scope, ElementIndex):
+        return scope.select(selector)
+    under = getattr(selector, "under", None)
+    return under(scope) if under is not None else selector(scope)
+
+
+def _first(scope: etree._Element | ElementIndex, xpaths) -> etree._Element | None:
     for xpath in xpaths:
-        found = xpath(tree)
+        found = _select(scope, xpath)
         if found:
             return found[0]
     return None
 
 
-def _first_text(tree: etree._Element, xpaths) -> str | None:
+def _first_text(scope: etree._Element | ElementIndex, xpaths) -> str | None:
     for xpath in xpaths:
-        for element in xpath(tree):
+        for element in _select(scope, xpath):
             text = normalize_space(element_text(element))
             if text and not is_punctuation_only(text):
                 return text
@@ -100,17 +114,21 @@ def _image_src(image: etree._Element, url: str) -> str | None:
     return None
 
 
-def _take_images(body: etree._Element, profile: SiteProfile | None, url: str) -> list[dict]:
-    """Collect images with captions from the body container and remove them from it."""
+def _take_images(scope: ElementIndex, profile: SiteProfile | None, url: str) -> list[dict]:
+    """Collect images with captions from the body container and remove them from it.
+
+    ``scope`` indexes the container (`ElementIndex.select_remaining`: blocks go as they are read).
+    """
+    body = scope.root
     images: list[dict] = []
     seen: set[str] = set()
     block_xpaths = profile.xpath["image_blocks"] if profile else generic.IMAGE_BLOCKS
     caption_xpaths = profile.xpath["image_caption"] if profile else generic.IMAGE_CAPTIONS
     for xpath in block_xpaths:
-        for block in xpath(body):
+        for block in scope.select_remaining(xpath):
             if block.getparent() is None:
                 continue
-            found = block.xpath(".//img") if block.tag != "img" else [block]
+            found = list(block.iter("img"))  # the block itself, or the images inside it
             src = _image_src(found[0], url) if found else None
             caption_text = _first_text(block, caption_xpaths)
             caption, credit = split_caption_credit(caption_text) if caption_text else (None, None)
@@ -118,7 +136,7 @@ def _take_images(body: etree._Element, profile: SiteProfile | None, url: str) ->
                 seen.add(src)
                 images.append({"src": src, "caption": caption or None, "credit": credit})
             _drop(block)
-    for image in body.xpath(".//img"):
+    for image in [image for image in body.iter("img") if image is not body]:
         src = _image_src(image, url)
         if src and src not in seen:
             seen.add(src)
@@ -139,11 +157,11 @@ class _DateCandidate:
 
 
 def _date_from_elements(
-    tree: etree._Element, selectors, timezone: str, *, limit: int | None, needs_time: bool
+    page: ElementIndex, selectors, timezone: str, *, limit: int | None, needs_time: bool
 ) -> ParsedDate | None:
     """The first date read from the elements ``selectors`` find (attributes before text)."""
     for xpath in selectors:
-        for element in xpath(tree)[:limit]:
+        for element in page.select(xpath)[:limit]:
             for text in (element.get("datetime"), element.get("content"), element_text(element)):
                 # Unknown layouts only get the fast shapes: dateparser on every "date"-classed
                 # element of a page costs milliseconds each.
@@ -164,7 +182,8 @@ def _date_from_url(url: str, timezone: str) -> ParsedDate | None:
 
 
 def _date_candidates(
-    tree, selectors, meta_names, ld_key, ld_objects, timezone, *, url: str | None = None
+    page: ElementIndex, metas: PageMeta, selectors, meta_names, ld_key, ld_objects, timezone, *,
+    url: str | None = None,
 ) -> list[_DateCandidate]:
     """Every date the page gives for one field, in order of trust.
 
@@ -173,9 +192,9 @@ def _date_candidates(
     """
     candidates: list[_DateCandidate] = []
     if selectors and (parsed := _date_from_elements(
-            tree, selectors, timezone, limit=None, needs_time=False)):
+            page, selectors, timezone, limit=None, needs_time=False)):
         candidates.append(_DateCandidate("selector", parsed))
-    value = meta_content(tree, *meta_names)
+    value = metas.get(*meta_names)
     if value and (parsed := parse_vietnamese_datetime(value, timezone)):
         candidates.append(_DateCandidate("meta", parsed))
     for obj in ld_objects:
@@ -186,7 +205,7 @@ def _date_candidates(
     if url is not None:
         if not any(candidate.date.has_time for candidate in candidates) and (
             parsed := _date_from_elements(
-                tree, generic.VISIBLE_DATES, timezone, limit=generic.MAX_DATE_ELEMENTS,
+                page, generic.VISIBLE_DATES, timezone, limit=generic.MAX_DATE_ELEMENTS,
                 needs_time=True)
         ):
             candidates.append(_DateCandidate("visible", parsed))
@@ -212,14 +231,16 @@ def _choose_date(candidates: list[_DateCandidate]) -> tuple[str | None, str | No
     return best.date.iso(), best.source, disagree
 
 
-def _title(tree, profile: SiteProfile | None) -> tuple[str | None, str | None]:
-    if profile and (title := _first_text(tree, profile.xpath["title"])):
+def _title(
+    page: ElementIndex, metas: PageMeta, profile: SiteProfile | None
+) -> tuple[str | None, str | None]:
+    if profile and (title := _first_text(page, profile.xpath["title"])):
         return title, "selector"
-    if title := meta_content(tree, "og:title", "twitter:title"):
+    if title := metas.get("og:title", "twitter:title"):
         return normalize_space(title), "meta"
-    if title := _first_text(tree, generic.TITLES):
+    if title := _first_text(page, generic.TITLES):
         return title, "generic"
-    titles = tree.xpath("//title")
+    titles = _TITLES(page.root)
     if titles:
         title = normalize_space(element_text(titles[0]))
         for suffix in profile.title_suffixes if profile else ():
@@ -228,17 +249,17 @@ def _title(tree, profile: SiteProfile | None) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _tags(tree, profile: SiteProfile | None) -> list[str]:
+def _tags(page: ElementIndex, metas: PageMeta, profile: SiteProfile | None) -> list[str]:
     tags: list[str] = []
     for xpath in profile.xpath["tags"] if profile else ():
-        for element in xpath(tree):
+        for element in page.select(xpath):
             # baodautu.vn prints its tags as hashtags ("# AAT"); the "#" is not part of the tag.
             text = normalize_space(element_text(element).lstrip().lstrip("#"))
             if text and not is_punctuation_only(text) and text not in tags:
                 tags.append(text)
         if tags:
             return tags
-    keywords = meta_content(tree, "article:tag", "news_keywords")
+    keywords = metas.get("article:tag", "news_keywords")
     if keywords:
         for tag in _TAG_SPLIT.split(keywords):
             tag = normalize_space(tag)
@@ -265,43 +286,47 @@ def extract_with_profile(
     tree = parse_html(text)
     ld_objects = json_ld_objects(tree)
     strip_non_content(tree)
+    metas = PageMeta(tree)
+    # Every selector until the body is read runs on the unchanged page: one walk files its
+    # elements, instead of one walk of the page per selector.
+    page = ElementIndex(tree, profile.page_selectors if profile else _GENERIC_PAGE_SELECTORS)
     timezone = profile.timezone if profile else DEFAULT_TIMEZONE
     xp = profile.xpath if profile else None
     fallback: list[str] = []
 
-    title, title_source = _title(tree, profile)
+    title, title_source = _title(page, metas, profile)
     if profile and title_source != "selector":
         fallback.append("title")
-    lead = _first_text(tree, xp["lead"]) if xp else None
+    lead = _first_text(page, xp["lead"]) if xp else None
     lead_source = "selector" if lead else None
     if lead is None and not profile:
-        lead = _first_text(tree, generic.LEADS)
+        lead = _first_text(page, generic.LEADS)
         lead_source = "generic" if lead else None
     if lead is None and not profile:
-        lead = meta_content(tree, "description", "og:description")
+        lead = metas.get("description", "og:description")
         lead = normalize_space(lead) if lead else None
         lead_source = "meta" if lead else None
     published, published_source, published_disagree = _choose_date(_date_candidates(
-        tree, xp["published"] if xp else (),
+        page, metas, xp["published"] if xp else (),
         ("article:published_time", "datePublished", "pubdate"), "datePublished", ld_objects,
         timezone, url=url,
     ))
     modified, modified_source, modified_disagree = _choose_date(_date_candidates(
-        tree, xp["modified"] if xp else (),
+        page, metas, xp["modified"] if xp else (),
         ("article:modified_time", "dateModified", "og:updated_time"), "dateModified", ld_objects,
         timezone,
     ))
-    section = _first_text(tree, xp["section"]) if xp else None
-    section = section or meta_content(tree, "article:section")
-    tags = _tags(tree, profile)
-    byline_text = _first_text(tree, xp["byline"]) if xp and xp["byline"] else None
+    section = _first_text(page, xp["section"]) if xp else None
+    section = section or metas.get("article:section")
+    tags = _tags(page, metas, profile)
+    byline_text = _first_text(page, xp["byline"]) if xp and xp["byline"] else None
 
     byline = parse_byline(byline_text, allow_bare_name=True) if byline_text else None
     # The profile's body container first; when it is missing, or holds no text any more (the
     # layout moved the article elsewhere), the generic path reads the page.
     body = None
     for body_source in ("selector", "generic") if xp else ("generic",):
-        body = _read_body(tree, text, url, profile, body_source, title, lead, lead_source)
+        body = _read_body(page, text, url, profile, body_source, title, lead, lead_source)
         if body.paragraphs:
             break
         if body_source == "selector":
@@ -311,8 +336,8 @@ def extract_with_profile(
     byline = byline or body.byline
     if byline is None:
         byline = _json_ld_byline(ld_objects)
-    if byline is None and (author := meta_content(tree, "author", "article:author")):
-        if profile or not _names_the_publisher(author, tree, url):
+    if byline is None and (author := metas.get("author", "article:author")):
+        if profile or not _names_the_publisher(author, metas, url):
             byline = parse_byline(author, allow_bare_name=True)
     if body_source == "generic" and images:
         images = _real_images(images, title, byline)
@@ -320,7 +345,10 @@ def extract_with_profile(
         logger.info("%s: profile %s found no %s, generic extraction used",
                     url, profile.site_id if profile else None, " or ".join(fallback))
 
-    canonical = tree.xpath('//link[@rel="canonical"]/@href')
+    canonical = [
+        link.get("href") for link in tree.iter("link")
+        if link.get("rel") == "canonical" and link.get("href") is not None
+    ]
     language = tree.get("lang") or (profile.language if profile else None)
     record = {
         "url": url,
@@ -361,13 +389,17 @@ class _Body:
 
 
 def _read_body(
-    tree: etree._Element, text: str, url: str, profile: SiteProfile | None, body_source: str,
+    page: ElementIndex, text: str, url: str, profile: SiteProfile | None, body_source: str,
     title: str | None, lead: str | None, lead_source: str | None,
 ) -> _Body:
-    """Read the body with the profile's selectors (``selector``) or the generic path."""
+    """Read the body with the profile's selectors (``selector``) or the generic path.
+
+    ``page`` indexes the tree as parsed: the selector reading is the first to change it.
+    """
+    tree = page.root
     blocks: list[str] = []
     if body_source == "selector":
-        container = _first(tree, profile.xpath["body"])
+        container = _first(page, profile.xpath["body"])
         removals = profile.xpath["remove"]
     else:
         blocks = generic.drop_link_headlines(
@@ -378,14 +410,17 @@ def _read_body(
         removals = generic.REMOVE
     images: list[dict] = []
     if container is not None:
+        block_xpaths = profile.xpath["image_blocks"] if profile else generic.IMAGE_BLOCKS
+        # One walk of the container files what the removals and the image blocks look for.
+        scope = ElementIndex(container, removals + block_xpaths)
         for xpath in removals:
-            for element in xpath(container):
+            for element in scope.select_remaining(xpath):
                 _drop(element)
-        images = _take_images(container, profile, url)
+        images = _take_images(scope, profile, url)
         if body_source == "selector" or len(blocks) < 2:
             # One block from trafilatura is its whole-page dump for pages too small to score;
             # the paragraph container's own blocks are then the better reading.
-            container_blocks = list(block_texts(container))
+            container_blocks = block_texts(container)
             if body_source == "selector" or len(container_blocks) > len(blocks):
                 blocks = container_blocks
     if not blocks:
@@ -439,14 +474,14 @@ def _json_ld_byline(ld_objects: list[dict]) -> Byline | None:
     return Byline(authors=tuple(names), credit=None, text=", ".join(names)) if names else None
 
 
-def _names_the_publisher(author: str, tree: etree._Element, url: str) -> bool:
+def _names_the_publisher(author: str, metas: PageMeta, url: str) -> bool:
     """Whether a ``<meta name=author>`` value is the publication rather than a person.
 
     Portals put their own name there ("TUOI TRE ONLINE", "NLD.COM.VN", "Dân Trí" on
     "Báo điện tử Dân Trí"): a domain, or a part of the site's name, is not an author.
     """
     folded = author.strip().casefold()
-    site_name = (meta_content(tree, "og:site_name", "application-name") or "").casefold()
+    site_name = (metas.get("og:site_name", "application-name") or "").casefold()
     host = (urlsplit(url).hostname or "").casefold()
     return (
         "." in folded or folded in site_name or folded.replace(" ", "") in host

@@ -24,6 +24,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from crawler.parsing.spaces import single_spaced
+
 # Longest names we accept: Vietnamese full names have 2-4 words; 5 leaves room for "Nhóm PV ...".
 MAX_NAME_WORDS = 5
 # A byline is one short line; anything longer is body text.
@@ -229,7 +231,7 @@ def _normalize(text: str) -> str:
     """Return NFC text with every whitespace run (NBSP included) turned into one space."""
     if not text.isascii() and not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
-    return " ".join(text.split())
+    return single_spaced(text)
 
 
 def _split_names(names: str, *, bare: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:

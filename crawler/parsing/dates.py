@@ -31,6 +31,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
 
+from crawler.parsing.spaces import single_spaced
+
 if TYPE_CHECKING:
     from dateparser.date import DateDataParser
 
@@ -171,6 +173,7 @@ _TIME_WORD_RE = _word_regex(_TIME_WORDS)
 _FALLBACK_SEPARATOR_RE = re.compile(r"\s*[|•·]\s*|\s+[-–—]\s+")
 _EDGE_PUNCTUATION_RE = re.compile(r"^[\W_]+|[\W_]+$")
 _LETTER_OR_DIGIT_RE = re.compile(r"[^\W_]")
+_DIGIT_RE = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -225,8 +228,14 @@ def is_date_line(text: str) -> bool:
     ``Ngày đăng: 05/06/2023`` are date lines; ``Ngày 12/02/2020, tỉnh tổ chức hội nghị.`` is
     a sentence that happens to contain a date.
     """
-    line = _normalize(text)
-    if not line or len(line.split()) > DATE_LINE_MAX_WORDS:
+    return is_normalized_date_line(_normalize(text))
+
+
+def is_normalized_date_line(line: str) -> bool:
+    """`is_date_line` for a line already normalised (NFC, single spaces, stripped)."""
+    # Words are counted by their separators; every date shape has a digit, and most lines of
+    # a body have none, so one scan for a digit answers them before the four date patterns.
+    if not line or line.count(" ") >= DATE_LINE_MAX_WORDS or _DIGIT_RE.search(line) is None:
         return False
     match = _ISO_DATETIME_RE.search(line)
     if match is None:
@@ -247,7 +256,7 @@ def _normalize(text: str) -> str:
     """Return NFC text with every whitespace run (NBSP included) turned into one space."""
     if not text.isascii() and not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
-    return " ".join(text.split())
+    return single_spaced(text)
 
 
 def _parse_known_shapes(text: str, zone_name: str) -> tuple[datetime, bool] | None:

@@ -8,11 +8,15 @@ latin-1 as libxml2 would: a Vietnamese page with no declared charset must not tu
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 from bs4 import UnicodeDammit
 from lxml import etree
-from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding
+from w3lib.encoding import (
+    html_body_declared_encoding,
+    html_to_unicode,
+    http_content_type_encoding,
+    read_bom,
+)
 
 # Tags whose content is never article text.
 SCRIPT_LIKE = ("script", "style", "noscript", "template", "iframe", "form", "button", "svg")
@@ -45,10 +49,14 @@ def _detect_encoding(body: bytes) -> str | None:
 _DEFAULT_LABELS = frozenset({"cp1252"})
 
 
-def _mislabelled_utf8(html: bytes, content_type: str | None) -> bool:
-    """True when a page declared Western/ASCII is really UTF-8 (Vietnamese text shows it)."""
+def _declared_encoding(html: bytes, content_type: str | None) -> str | None:
+    """The charset the HTTP header, else the page itself, declares (as w3lib resolves it)."""
     declared = http_content_type_encoding(content_type) if content_type else None
-    declared = declared or html_body_declared_encoding(html)
+    return declared or html_body_declared_encoding(html)
+
+
+def _mislabelled_utf8(html: bytes, declared: str | None) -> bool:
+    """True when a page declared Western/ASCII is really UTF-8 (Vietnamese text shows it)."""
     if declared not in _DEFAULT_LABELS or html.isascii():
         return False
     try:
@@ -67,8 +75,12 @@ def decode_html(html: bytes | str, content_type: str | None = None) -> str:
     """
     if isinstance(html, str):
         return html
-    if _mislabelled_utf8(html, content_type):
+    declared = _declared_encoding(html, content_type)
+    if _mislabelled_utf8(html, declared):
         return html.decode("utf-8").removeprefix("\ufeff")
+    if declared == "utf-8" and read_bom(html)[0] is None:
+        # What `html_to_unicode` returns for such a page, without finding the declaration again.
+        return html.decode("utf-8", "replace")
     _, text = html_to_unicode(content_type, html, auto_detect_fun=_detect_encoding)
     return text
 
@@ -89,8 +101,10 @@ def parse_html(html: bytes | str, content_type: str | None = None) -> etree._Ele
 
 def strip_non_content(tree: etree._Element) -> None:
     """Remove scripts, styles, forms and comments (read JSON-LD before calling this)."""
-    etree.strip_elements(tree, *SCRIPT_LIKE, with_tail=False)
-    etree.strip_elements(tree, etree.Comment, etree.ProcessingInstruction, with_tail=False)
+    # One call, one walk of the tree.
+    etree.strip_elements(
+        tree, *SCRIPT_LIKE, etree.Comment, etree.ProcessingInstruction, with_tail=False
+    )
 
 
 # XPath's string value is the concatenated text of an element, computed in C: several times
@@ -105,25 +119,32 @@ def element_text(element: etree._Element) -> str:
     return _STRING_VALUE(element)
 
 
-def block_texts(container: etree._Element) -> Iterator[str]:
-    """Yield the text of each paragraph-like block under ``container``, in document order.
+def block_texts(container: etree._Element) -> list[str]:
+    """Return the text of each paragraph-like block under ``container``, in document order.
 
     Inline markup stays inside its paragraph; every block element starts a new one, and text
     written directly in a container between blocks becomes a paragraph of its own.
     """
+    blocks: list[str] = []
+    _add_block_texts(container, blocks)
+    return blocks
+
+
+def _add_block_texts(container: etree._Element, blocks: list[str]) -> None:
+    # One list filled by plain recursion: nested generators cost more than the text itself.
     buffer: list[str] = [container.text or ""]
     for child in container:
         tag = child.tag if isinstance(child.tag, str) else ""
         if tag in BLOCK_TAGS:
-            yield "".join(buffer)
+            blocks.append("".join(buffer))
             buffer = []
-            yield from block_texts(child)
+            _add_block_texts(child, blocks)
             buffer.append(child.tail or "")
         else:
             if tag:
                 buffer.append(element_text(child))
             buffer.append(child.tail or "")
-    yield "".join(buffer)
+    blocks.append("".join(buffer))
 
 
 def meta_content(tree: etree._Element, *names: str) -> str | None:
@@ -140,10 +161,47 @@ def meta_content(tree: etree._Element, *names: str) -> str | None:
     return next((found[name] for name in names if name in found), None)
 
 
+class PageMeta:
+    """The ``<meta>`` tags of one page, read in one scan: `meta_content` for many lookups.
+
+    Built after `strip_non_content`; a lookup skips tags that were removed from the tree since
+    (a body's furniture dropped by the extractor), so it answers as `meta_content` would then.
+    """
+
+    def __init__(self, tree: etree._Element) -> None:
+        self._root = tree
+        self._by_name: dict[str, list[tuple[etree._Element, str]]] = {}
+        for meta in tree.iter("meta"):
+            value = (meta.get("content") or "").strip()
+            if not value:
+                continue
+            for attr in _META_NAME_ATTRIBUTES:
+                key = meta.get(attr)
+                if key is not None:
+                    self._by_name.setdefault(key, []).append((meta, value))
+
+    def get(self, *names: str) -> str | None:
+        """The first non-empty ``content`` of the tags named by property, name or itemprop."""
+        for name in names:
+            for meta, value in self._by_name.get(name, ()):
+                if self._attached(meta):
+                    return value
+        return None
+
+    def _attached(self, element: etree._Element) -> bool:
+        while element is not None:
+            if element is self._root:
+                return True
+            element = element.getparent()
+        return False
+
+
 def json_ld_objects(tree: etree._Element) -> list[dict]:
     """Every JSON-LD object on the page, ``@graph`` members flattened; broken blocks skipped."""
     objects: list[dict] = []
-    for script in tree.xpath('//script[contains(@type, "ld+json")]'):
+    # `iter` filters by tag in C: cheaper than the XPath `//script[contains(@type, "ld+json")]`.
+    scripts = (s for s in tree.iter("script") if "ld+json" in (s.get("type") or ""))
+    for script in scripts:
         try:
             data = json.loads(script.text or "")
         except ValueError:

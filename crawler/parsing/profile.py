@@ -13,22 +13,11 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from cssselect import GenericTranslator
-from lxml import etree
+from crawler.parsing.selectors import CompiledSelector, compile_css
 
 Selectors = tuple[str, ...]
 
-_translator = GenericTranslator()
-
-
-def compile_css(selectors: Selectors) -> tuple[etree.XPath, ...]:
-    """Compile CSS selectors to XPath once; an empty or blank selector is a profile bug."""
-    compiled = []
-    for css in selectors:
-        if not css or not css.strip():
-            raise ValueError("empty CSS selector in site profile")
-        compiled.append(etree.XPath(_translator.css_to_xpath(css)))
-    return tuple(compiled)
+__all__ = ["SiteProfile", "Selectors", "compile_css"]
 
 
 @dataclass(frozen=True)
@@ -99,11 +88,17 @@ class SiteProfile:
         return re.compile(self.article_date_pattern) if self.article_date_pattern else None
 
     @cached_property
-    def xpath(self) -> dict[str, tuple[etree.XPath, ...]]:
-        """Every selector field compiled to XPath, keyed by field name."""
+    def xpath(self) -> dict[str, tuple[CompiledSelector, ...]]:
+        """Every selector field compiled (to XPath, and a match plan), keyed by field name."""
         names = (
             "listing_article_links", "listing_next_page", "listing_zone", "title", "lead", "body",
             "published", "modified", "section", "tags", "byline", "image_blocks", "image_caption",
             "remove",
         )
         return {name: compile_css(getattr(self, name)) for name in names}
+
+    @cached_property
+    def page_selectors(self) -> tuple[CompiledSelector, ...]:
+        """The selectors run on the whole page before the body is read (an `ElementIndex`)."""
+        names = ("title", "lead", "body", "published", "modified", "section", "tags", "byline")
+        return tuple(selector for name in names for selector in self.xpath[name])

@@ -14,16 +14,22 @@ import unicodedata
 from collections.abc import Iterable
 
 from crawler.parsing.bylines import Byline, may_have_credit, parse_byline, split_caption_credit
-from crawler.parsing.dates import is_date_line
+from crawler.parsing.dates import is_normalized_date_line
+from crawler.parsing.spaces import single_spaced
 
 # Invisible characters that break word comparison and carry no text: zero-width space,
 # zero-width (non-)joiners, word joiner, BOM, soft hyphen.
 _INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _LETTER_OR_DIGIT_RE = re.compile(r"[^\W_]")
+
+
 def _strip_trailing_punctuation(text: str) -> str:
-    """Drop trailing non-alphanumerics; a `[\\W_]+$` regex would rescan every run in the line."""
+    """Drop trailing non-alphanumerics; a `[\\W_]+$` regex would rescan every run in the line.
+
+    ``str.isalnum`` is the same test as ``[^\\W_]`` (re's ``\\w`` is alphanumerics and ``_``).
+    """
     end = len(text)
-    while end and not _LETTER_OR_DIGIT_RE.match(text, end - 1):
+    while end and not text[end - 1].isalnum():
         end -= 1
     return text[:end]
 
@@ -97,12 +103,13 @@ def normalize_space(text: str) -> str:
     """
     # Called on every block of every page: each step is skipped when it would change nothing
     # (a dict-based `str.translate` alone costs more than the rest together).
-    if _INVISIBLE_RE.search(text):
+    # The invisible characters are all format characters, which `str.isprintable` rejects.
+    if not text.isprintable() and _INVISIBLE_RE.search(text):
         text = _INVISIBLE_RE.sub("", text)
     if not text.isascii() and not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     # str.split() splits on exactly the characters str.isspace() knows, NBSP included.
-    return " ".join(text.split())
+    return single_spaced(text)
 
 
 def is_punctuation_only(text: str) -> bool:
@@ -116,22 +123,25 @@ def is_noise_line(text: str) -> bool:
     Punctuation-only lines, date lines, share bars, advertising labels, related-article headings
     and links, and keyword lines. A sentence that merely mentions Facebook or a date is kept.
     """
-    return _is_noise(normalize_space(text))
+    line = normalize_space(text)
+    folded = line.casefold()
+    return _is_noise(line, folded, _strip_trailing_punctuation(folded))
 
 
-def _is_noise(line: str) -> bool:
-    """`is_noise_line` for a line already passed through `normalize_space`."""
+def _is_noise(line: str, folded: str, key: str) -> bool:
+    """`is_noise_line` for a line already passed through `normalize_space`.
+
+    ``folded`` is the line case-folded, ``key`` its `_key`: the caller needs both again.
+    """
     if is_punctuation_only(line):
         return True
-    folded = line.casefold()
-    key = _strip_trailing_punctuation(folded)
     if key in AD_LABELS or key in RELATED_HEADINGS:
         return True
     if _SHARE_BAR_RE.match(folded) or _TAG_LINE_RE.match(folded):
         return True
     if _RELATED_LINK_RE.match(folded):
         return True
-    return is_date_line(line)
+    return is_normalized_date_line(line)
 
 
 def text_key(text: str) -> str:
@@ -168,10 +178,14 @@ def clean_paragraphs(
         if not paragraph or paragraph.isspace():  # the gaps between tags, most blocks
             continue
         line = normalize_space(paragraph)
-        if not line or _is_noise(line):
+        if not line:
+            continue
+        folded = line.casefold()
+        key = _strip_trailing_punctuation(folded)
+        if _is_noise(line, folded, key):
             continue
         if dropped_keys and (
-            _key(line) in dropped_keys
+            key in dropped_keys
             or (may_have_credit(line) and not dropped_keys.isdisjoint(_caption_keys(line)))
         ):
             continue
