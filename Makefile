@@ -8,6 +8,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 ARCHIVE ?= archive
+# A fixed port keeps the replica's URLs stable, so a second `make demo` is an incremental crawl.
+DEMO_PORT ?= 8765
 # Politeness relaxed for loopback only: the replica is ours and on this machine.
 LOOPBACK := -s AUTOTHROTTLE_ENABLED=False -s DOWNLOAD_DELAY=0 -s CONCURRENT_REQUESTS_PER_DOMAIN=16
 
@@ -28,10 +30,11 @@ install: $(VENV)/.installed
 demo: install
 	mkdir -p $(ARCHIVE)
 	rm -f $(ARCHIVE)/.replica-port
-	$(BIN)/python -m tests.replica --port 0 --port-file $(ARCHIVE)/.replica-port > /dev/null &
+	$(BIN)/python -m tests.replica --port $(DEMO_PORT) --port-file $(ARCHIVE)/.replica-port > /dev/null &
 	replica=$$!
 	trap 'kill $$replica 2>/dev/null || true' EXIT
 	for _ in $$(seq 100); do [ -s $(ARCHIVE)/.replica-port ] && break; sleep 0.1; done
+	[ -s $(ARCHIVE)/.replica-port ] || { echo "The replica could not listen on 127.0.0.1:$(DEMO_PORT) (in use?): try make demo DEMO_PORT=8766" >&2; exit 1; }
 	origin=http://127.0.0.1:$$(cat $(ARCHIVE)/.replica-port)/
 	echo "Replica portal at $$origin; crawling it into $(ARCHIVE)/"
 	$(BIN)/scrapy crawl baonamdinh -a base_url=$$origin -s ARCHIVE_DIR=$(ARCHIVE) $(LOOPBACK) -L WARNING
