@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 from html import unescape as unescape_html
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from lxml import etree
 
@@ -34,6 +34,7 @@ from crawler.parsing.document import (
     parse_html,
     strip_non_content,
 )
+from crawler.parsing.links import PageLinks
 from crawler.parsing.profile import SiteProfile
 from crawler.parsing.selectors import ElementIndex
 from crawler.parsing.text import (
@@ -61,8 +62,10 @@ _NOT_A_CAPTION_RE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif|bmp)$|^\S+$", re.I
 
 # Compiled once: `element.xpath(string)` compiles its expression on every call.
 _TITLES = etree.XPath("//title")
-# What the generic path looks for on the whole page (see `ElementIndex`).
-_GENERIC_PAGE_SELECTORS = generic.TITLES + generic.LEADS + generic.DATES
+# What the generic path looks for on the page and in its body container (see `ElementIndex`).
+_GENERIC_PAGE_SELECTORS = (
+    generic.TITLES + generic.LEADS + generic.DATES + generic.REMOVE + generic.IMAGE_BLOCKS
+)
 
 logger = logging.getLogger(__name__)
 
@@ -106,15 +109,17 @@ def _drop(element: etree._Element) -> None:
     parent.remove(element)
 
 
-def _image_src(image: etree._Element, url: str) -> str | None:
+def _image_src(image: etree._Element, links: PageLinks) -> str | None:
     for attr in ("data-src", "data-original", "src"):
         value = (image.get(attr) or "").strip()
         if value and not value.startswith("data:"):
-            return urljoin(url, value)
+            return links.absolute(value)
     return None
 
 
-def _take_images(scope: ElementIndex, profile: SiteProfile | None, url: str) -> list[dict]:
+def _take_images(
+    scope: ElementIndex, profile: SiteProfile | None, links: PageLinks
+) -> list[dict]:
     """Collect images with captions from the body container and remove them from it.
 
     ``scope`` indexes the container (`ElementIndex.select_remaining`: blocks go as they are read).
@@ -129,7 +134,7 @@ def _take_images(scope: ElementIndex, profile: SiteProfile | None, url: str) -> 
             if block.getparent() is None:
                 continue
             found = list(block.iter("img"))  # the block itself, or the images inside it
-            src = _image_src(found[0], url) if found else None
+            src = _image_src(found[0], links) if found else None
             caption_text = _first_text(block, caption_xpaths)
             caption, credit = split_caption_credit(caption_text) if caption_text else (None, None)
             if src and src not in seen:
@@ -137,7 +142,7 @@ def _take_images(scope: ElementIndex, profile: SiteProfile | None, url: str) -> 
                 images.append({"src": src, "caption": caption or None, "credit": credit})
             _drop(block)
     for image in [image for image in body.iter("img") if image is not body]:
-        src = _image_src(image, url)
+        src = _image_src(image, links)
         if src and src not in seen:
             seen.add(src)
             alt = normalize_space(image.get("alt") or "") or None
@@ -282,8 +287,7 @@ def extract_with_profile(
     With a profile, a title or body its selectors miss is taken by the generic path instead
     and named in the record's ``fallback`` list (a sign that the site's layout changed).
     """
-    text = decode_html(html, content_type)
-    tree = parse_html(text)
+    tree = parse_html(html, content_type)
     ld_objects = json_ld_objects(tree)
     strip_non_content(tree)
     metas = PageMeta(tree)
@@ -291,6 +295,7 @@ def extract_with_profile(
     # elements, instead of one walk of the page per selector.
     page = ElementIndex(tree, profile.page_selectors if profile else _GENERIC_PAGE_SELECTORS)
     timezone = profile.timezone if profile else DEFAULT_TIMEZONE
+    links = PageLinks(url)
     xp = profile.xpath if profile else None
     fallback: list[str] = []
 
@@ -326,7 +331,8 @@ def extract_with_profile(
     # layout moved the article elsewhere), the generic path reads the page.
     body = None
     for body_source in ("selector", "generic") if xp else ("generic",):
-        body = _read_body(page, text, url, profile, body_source, title, lead, lead_source)
+        body = _read_body(page, html, content_type, links, profile, body_source, title, lead,
+                          lead_source)
         if body.paragraphs:
             break
         if body_source == "selector":
@@ -352,7 +358,7 @@ def extract_with_profile(
     language = tree.get("lang") or (profile.language if profile else None)
     record = {
         "url": url,
-        "canonical_url": urljoin(url, canonical[0].strip()) if canonical else url,
+        "canonical_url": links.absolute(canonical[0].strip()) if canonical else url,
         "site": profile.site_id if profile else None,
         "title": title,
         "lead": lead,
@@ -389,12 +395,14 @@ class _Body:
 
 
 def _read_body(
-    page: ElementIndex, text: str, url: str, profile: SiteProfile | None, body_source: str,
-    title: str | None, lead: str | None, lead_source: str | None,
+    page: ElementIndex, html: bytes | str, content_type: str | None, links: PageLinks,
+    profile: SiteProfile | None, body_source: str, title: str | None, lead: str | None,
+    lead_source: str | None,
 ) -> _Body:
     """Read the body with the profile's selectors (``selector``) or the generic path.
 
-    ``page`` indexes the tree as parsed: the selector reading is the first to change it.
+    ``page`` indexes the tree as parsed: the selector reading is the first to change it. The
+    page's text is decoded for the generic path only (trafilatura reads it again).
     """
     tree = page.root
     blocks: list[str] = []
@@ -403,20 +411,20 @@ def _read_body(
         removals = profile.xpath["remove"]
     else:
         blocks = generic.drop_link_headlines(
-            generic.main_text_blocks(text, url), generic.link_headlines(tree)
+            generic.main_text_blocks(decode_html(html, content_type), links.url),
+            generic.link_headlines(tree),
         )
         # Images and captions still come from the tree; its text only when trafilatura has none.
         container = generic.find_body(tree)
         removals = generic.REMOVE
     images: list[dict] = []
     if container is not None:
-        block_xpaths = profile.xpath["image_blocks"] if profile else generic.IMAGE_BLOCKS
-        # One walk of the container files what the removals and the image blocks look for.
-        scope = ElementIndex(container, removals + block_xpaths)
+        # The page's walk filed what the removals and the image blocks look for.
+        scope = page.within(container)
         for xpath in removals:
             for element in scope.select_remaining(xpath):
                 _drop(element)
-        images = _take_images(scope, profile, url)
+        images = _take_images(scope, profile, links)
         if body_source == "selector" or len(blocks) < 2:
             # One block from trafilatura is its whole-page dump for pages too small to score;
             # the paragraph container's own blocks are then the better reading.

@@ -7,7 +7,10 @@ latin-1 as libxml2 would: a Vietnamese page with no declared charset must not tu
 
 from __future__ import annotations
 
+import codecs
 import json
+import re
+import threading
 
 from bs4 import UnicodeDammit
 from lxml import etree
@@ -25,6 +28,13 @@ SCRIPT_LIKE = ("script", "style", "noscript", "template", "iframe", "form", "but
 # element touched and costs a third of the parse on small pages. Comments and processing
 # instructions are never text.
 _HTML_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
+_XML_DECLARATION = re.compile(r"\s*<\?xml")
+# Bytes checked per slice by `_valid_utf8`.
+_UTF8_CHECK_SLICE = 16384
+# libxml2 stops reporting a document's errors after this many: past it, an encoding error may
+# have gone unreported (see `parse_html`).
+_LIBXML2_MAX_ERRORS = 100
+_INVALID_ENCODING = etree.ErrorTypes.ERR_INVALID_ENCODING
 
 # Elements that start a new paragraph when text is read out of a container.
 BLOCK_TAGS = frozenset(
@@ -85,13 +95,80 @@ def decode_html(html: bytes | str, content_type: str | None = None) -> str:
     return text
 
 
+def _valid_utf8(body: bytes) -> bool:
+    # Slice by slice: one character beyond the BMP (an emoji) makes a whole-page `str` four
+    # bytes per character, and building that costs five times the check on a 500 KB page.
+    position, size = 0, len(body)
+    try:
+        while position < size:
+            end = position + _UTF8_CHECK_SLICE
+            # Not final before the end: a character cut by the slice is left for the next one.
+            position += codecs.utf_8_decode(body[position:end], "strict", end >= size)[1]
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _may_read_as_utf8(html: bytes, content_type: str | None) -> bool:
+    """Whether `decode_html` reads these bytes as UTF-8 if they are valid UTF-8.
+
+    True when there is no byte order mark and the page is declared UTF-8, declares nothing
+    (detection then picks UTF-8) or carries a server's default Western label (`decode_html`'s
+    mislabelling rule; plain ASCII reads the same under those labels).
+    """
+    if read_bom(html)[0] is not None:
+        return False
+    declared = _declared_encoding(html, content_type)
+    return declared is None or declared == "utf-8" or declared in _DEFAULT_LABELS
+
+
+class _Utf8Parsers(threading.local):
+    """One UTF-8 parser per thread: `parse_html` reads the error log of its last parse."""
+
+    def __init__(self) -> None:
+        # The parser's encoding overrides any `<meta charset>` in the page, as `decode_html`'s
+        # choice must.
+        self.parser = etree.HTMLParser(
+            encoding="utf-8", remove_comments=True, remove_pis=True, collect_ids=False
+        )
+
+
+_utf8_parsers = _Utf8Parsers()
+
+
+def _parse_utf8(html: bytes) -> etree._Element | None:
+    """Parse bytes as UTF-8; None when they are not valid UTF-8 (or hold no element).
+
+    libxml2 reads UTF-8 bytes as they are, where text handed over as `str` is re-encoded first,
+    and it reports every invalid sequence (``ERR_INVALID_ENCODING``, replacing it as Python's
+    ``"replace"`` does): its error log answers whether the bytes were valid UTF-8 without a
+    check of our own, unless the log is full.
+    """
+    parser = _utf8_parsers.parser
+    tree = etree.fromstring(html, parser)
+    log = parser.error_log
+    if len(log) >= _LIBXML2_MAX_ERRORS:
+        valid = _valid_utf8(html)
+    else:
+        valid = all(error.type != _INVALID_ENCODING for error in log)
+    return tree if valid else None
+
+
 def parse_html(html: bytes | str, content_type: str | None = None) -> etree._Element:
-    """Parse a page into an lxml tree; ``<br>`` becomes a space so words never run together."""
-    text = decode_html(html, content_type)
-    # lxml refuses str input that still carries an XML encoding declaration.
-    if text.lstrip().startswith("<?xml"):
-        text = text.split("?>", 1)[-1]
-    tree = etree.fromstring(text, _HTML_PARSER) if text.strip() else None
+    """Parse a page into an lxml tree; ``<br>`` becomes a space so words never run together.
+
+    Bytes are decoded as `decode_html` says; those it reads as UTF-8 go to libxml2 as they are.
+    """
+    tree = None
+    blank = not html or html.isspace()
+    if isinstance(html, bytes) and not blank and _may_read_as_utf8(html, content_type):
+        tree = _parse_utf8(html)
+    if tree is None and not blank:
+        text = decode_html(html, content_type)
+        # lxml refuses str input that still carries an XML encoding declaration.
+        if _XML_DECLARATION.match(text):
+            text = text.split("?>", 1)[-1]
+        tree = etree.fromstring(text, _HTML_PARSER) if text and not text.isspace() else None
     if tree is None:
         tree = etree.fromstring("<html></html>", _HTML_PARSER)
     for br in tree.iter("br"):
@@ -116,6 +193,10 @@ _META_NAME_ATTRIBUTES = ("property", "name", "itemprop")
 
 def element_text(element: etree._Element) -> str:
     """All text inside an element."""
+    if not len(element):
+        # A leaf (most titles, links, inline tags): its text is all there is, and reading it
+        # costs a tenth of setting up an XPath evaluation.
+        return element.text or ""
     return _STRING_VALUE(element)
 
 

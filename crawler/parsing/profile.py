@@ -99,6 +99,12 @@ class SiteProfile:
 
     @cached_property
     def page_selectors(self) -> tuple[CompiledSelector, ...]:
-        """The selectors run on the whole page before the body is read (an `ElementIndex`)."""
-        names = ("title", "lead", "body", "published", "modified", "section", "tags", "byline")
+        """The selectors an extraction runs on the page (one `ElementIndex` files them all).
+
+        Those read before the body, and those run in the body container: removals, image blocks.
+        """
+        names = (
+            "title", "lead", "body", "published", "modified", "section", "tags", "byline",
+            "remove", "image_blocks",
+        )
         return tuple(selector for name in names for selector in self.xpath[name])

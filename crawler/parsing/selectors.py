@@ -88,9 +88,13 @@ class _Compound:
             classes = element.get("class")
             if classes is None:
                 return False
+            for name in self.classes:  # a token is a substring: most elements fail here
+                if name not in classes:
+                    return False
             tokens = _tokens(classes)
-            if any(name not in tokens for name in self.classes):
-                return False
+            for name in self.classes:
+                if name not in tokens:
+                    return False
         for name, operator, value in self.attributes:
             actual = element.get(name)
             if actual is None:
@@ -252,18 +256,41 @@ class ElementIndex:
             self._file(root)
 
     def _file(self, root: etree._Element) -> None:
-        classes, ids = tuple(self._by_class), self._by_id
+        by_class, ids = self._by_class, self._by_id
         for element in root.iter(etree.Element):
             if ids and (identifier := element.get("id")) in ids:
                 ids[identifier].append(element)
-            if classes and (value := element.get("class")):
-                # A substring test first: most elements carry none of the wanted classes.
-                tokens = None
-                for name in classes:
-                    if name in value:
-                        tokens = _tokens(value) if tokens is None else tokens
-                        if name in tokens:
-                            self._by_class[name].append(element)
+            if by_class and (value := element.get("class")):
+                # One split costs less than a substring test per wanted class.
+                for token in _tokens(value):
+                    found = by_class.get(token)
+                    if found is not None and (not found or found[-1] is not element):
+                        found.append(element)
+
+    def within(self, container: etree._Element) -> ElementIndex:
+        """This index answering for the subtree of ``container``, an element of its tree.
+
+        The body container's removals and image blocks are then read from the page's one walk
+        instead of a walk of their own: only the filed elements are checked for being inside.
+        """
+        scoped = ElementIndex(container)
+        membership: dict[etree._Element, bool] = {container: True}
+
+        def inside(element: etree._Element) -> bool:
+            path = []
+            while element is not None and element not in membership:
+                path.append(element)
+                element = element.getparent()
+            answer = element is not None and membership[element]
+            for visited in path:
+                membership[visited] = answer
+            return answer
+
+        scoped._by_class = {
+            key: [e for e in found if inside(e)] for key, found in self._by_class.items()
+        }
+        scoped._by_id = {key: [e for e in found if inside(e)] for key, found in self._by_id.items()}
+        return scoped
 
     def _all(self) -> list[etree._Element]:
         if self._elements is None:

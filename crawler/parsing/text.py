@@ -64,6 +64,13 @@ _SHARE_BAR_RE = re.compile(
 
 AD_LABELS = frozenset({"quảng cáo", "advertisement"})
 
+# Noise lines are short: a share bar, a label or a heading longer than this is article text.
+NOISE_LINE_MAX_CHARS = 120
+# Enough of a line to recognise a tag line or a related link by its start.
+_NOISE_PREFIX_CHARS = 64
+# How much of the start of a long line is compared with the texts a body must not repeat.
+_KEY_START_CHARS = 16
+
 # Headings of "related articles" boxes that extraction pulls into the body.
 RELATED_HEADINGS = frozenset(
     {
@@ -104,12 +111,15 @@ def normalize_space(text: str) -> str:
     # Called on every block of every page: each step is skipped when it would change nothing
     # (a dict-based `str.translate` alone costs more than the rest together).
     # The invisible characters are all format characters, which `str.isprintable` rejects.
-    if not text.isprintable() and _INVISIBLE_RE.search(text):
+    printable = text.isprintable()
+    if not printable and _INVISIBLE_RE.search(text):
         text = _INVISIBLE_RE.sub("", text)
+        printable = None
     if not text.isascii() and not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
+        printable = None
     # str.split() splits on exactly the characters str.isspace() knows, NBSP included.
-    return single_spaced(text)
+    return single_spaced(text, printable)
 
 
 def is_punctuation_only(text: str) -> bool:
@@ -144,6 +154,20 @@ def _is_noise(line: str, folded: str, key: str) -> bool:
     return is_normalized_date_line(line)
 
 
+def _is_long_line_noise(line: str) -> bool:
+    """`_is_noise` for a line longer than `NOISE_LINE_MAX_CHARS`, without case-folding it all.
+
+    Such a line is no toolbar, label or heading; it may still be punctuation (a row of dots), a
+    tag line or a related link, which the rules recognise by its first characters.
+    """
+    if is_punctuation_only(line):
+        return True
+    prefix = line[:_NOISE_PREFIX_CHARS].casefold()
+    if _TAG_LINE_RE.match(prefix) or _RELATED_LINK_RE.match(prefix):
+        return True
+    return is_normalized_date_line(line)
+
+
 def text_key(text: str) -> str:
     """Return a key to compare two texts: normalised, case-folded, no trailing punctuation."""
     return _key(normalize_space(text))
@@ -172,6 +196,10 @@ def clean_paragraphs(
         dropped_keys.update(_caption_keys(caption))
     dropped_keys.update(text_key(text) for text in exclude)
     dropped_keys.discard("")
+    # Case-folding a whole paragraph costs more than the rest of its cleaning: a long line is
+    # folded only when it starts as a dropped text does (folding works character by character,
+    # so the start of the key is the folded start of the line).
+    dropped_starts = {key[:_KEY_START_CHARS] for key in dropped_keys}
 
     cleaned: list[str] = []
     for paragraph in paragraphs:
@@ -180,10 +208,16 @@ def clean_paragraphs(
         line = normalize_space(paragraph)
         if not line:
             continue
-        folded = line.casefold()
-        key = _strip_trailing_punctuation(folded)
-        if _is_noise(line, folded, key):
-            continue
+        if len(line) > NOISE_LINE_MAX_CHARS:
+            if _is_long_line_noise(line):
+                continue
+            start = line[:_KEY_START_CHARS].casefold()[:_KEY_START_CHARS]
+            key = _key(line) if start in dropped_starts else None
+        else:
+            folded = line.casefold()
+            key = _strip_trailing_punctuation(folded)
+            if _is_noise(line, folded, key):
+                continue
         if dropped_keys and (
             key in dropped_keys
             or (may_have_credit(line) and not dropped_keys.isdisjoint(_caption_keys(line)))
