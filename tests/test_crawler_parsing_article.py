@@ -209,3 +209,29 @@ def test_real_windows_1252_page_keeps_its_label():
     record = extract_article(html, "https://example.fr/a",
                              content_type="text/html; charset=latin-1")
     assert record["title"] == "Café crème"
+
+
+def test_undeclared_windows_1258_page_is_detected_after_many_markup_errors(site):
+    # libxml2 stops reporting errors after 100: a page broken enough must still be recognised
+    # as not UTF-8 (and decoded by detection), not read as UTF-8 with replacement characters.
+    article = site.seed_article
+    html = render_article(site, article, ORIGIN).replace('<meta charset="utf-8">', "")
+    # The errors come before the first Vietnamese letter (in <title>).
+    broken = "".join("<p a=1 a=2></q></zz>" for _ in range(150))
+    html = html.replace("<head>", "<head>" + broken, 1)
+    record = extract_article(to_windows_1258(html), ORIGIN + article.path, "baonamdinh")
+    assert record["title"] == article.title
+    assert "\ufffd" not in record["body"]
+
+
+def test_invalid_bytes_in_a_utf8_page_become_replacement_characters(site):
+    article = site.seed_article
+    html = page_bytes(site, article)
+    first = article.paragraphs[0].encode()
+    damaged = html.replace(first, first[:10] + b"\xff\xfe" + first[10:], 1)
+    record = extract_article(damaged, ORIGIN + article.path, "baonamdinh",
+                             content_type="text/html; charset=utf-8")
+    assert record["title"] == article.title
+    body = record["body"].split("\n\n")
+    assert body[0] == first[:10].decode() + "\ufffd\ufffd" + first[10:].decode()
+    assert body[1:] == article.paragraphs[1:]
