@@ -190,12 +190,14 @@ def _within(element: etree._Element, ancestor: etree._Element) -> bool:
 class CompiledSelector:
     """One CSS selector: its XPath, and its match plan when it has the plain shape."""
 
-    __slots__ = ("css", "plan", "xpath")
+    __slots__ = ("css", "keyed", "plan", "xpath")
 
     def __init__(self, css: str) -> None:
         self.css = css
         self.xpath = etree.XPath(_translator.css_to_xpath(css))
         self.plan = _plan(css)
+        # The compound an `ElementIndex` files this selector's candidates by (see `_keyed`).
+        self.keyed = _keyed(self.plan) if self.plan is not None else None
 
     def __call__(self, context: etree._Element) -> list:
         """The elements under (and including) ``context`` that match, in document order."""
@@ -243,11 +245,15 @@ class ElementIndex:
         self._elements: list[etree._Element] | None = None
         self._by_class: dict[str, list[etree._Element]] = {}
         self._by_id: dict[str, list[etree._Element]] = {}
+        # Set by `within`: the page index whose files this one reads, and what is known to be
+        # inside this one's root.
+        self._filed_by: ElementIndex | None = None
+        self._membership: dict[etree._Element, bool] = {}
         for selector in selectors:
             plan = getattr(selector, "plan", None)
             if plan is None:
                 continue
-            keyed = _keyed(plan)
+            keyed = selector.keyed
             if keyed.ids:
                 self._by_id[keyed.ids[0]] = []
             elif keyed.classes:
@@ -261,6 +267,10 @@ class ElementIndex:
             if ids and (identifier := element.get("id")) in ids:
                 ids[identifier].append(element)
             if by_class and (value := element.get("class")):
+                if " " not in value and value.isprintable():  # one class, the usual case
+                    if (found := by_class.get(value)) is not None:
+                        found.append(element)
+                    continue
                 # One split costs less than a substring test per wanted class.
                 for token in _tokens(value):
                     found = by_class.get(token)
@@ -271,26 +281,35 @@ class ElementIndex:
         """This index answering for the subtree of ``container``, an element of its tree.
 
         The body container's removals and image blocks are then read from the page's one walk
-        instead of a walk of their own: only the filed elements are checked for being inside.
+        instead of a walk of their own: the filed elements a selector asks for are checked for
+        being inside, when it asks.
         """
         scoped = ElementIndex(container)
-        membership: dict[etree._Element, bool] = {container: True}
-
-        def inside(element: etree._Element) -> bool:
-            path = []
-            while element is not None and element not in membership:
-                path.append(element)
-                element = element.getparent()
-            answer = element is not None and membership[element]
-            for visited in path:
-                membership[visited] = answer
-            return answer
-
-        scoped._by_class = {
-            key: [e for e in found if inside(e)] for key, found in self._by_class.items()
-        }
-        scoped._by_id = {key: [e for e in found if inside(e)] for key, found in self._by_id.items()}
+        scoped._filed_by = self
+        scoped._membership = {container: True}
         return scoped
+
+    def _in_scope(self, element: etree._Element) -> bool:
+        """Whether ``element`` is the root of this (scoped) index or under it."""
+        membership = self._membership
+        path = []
+        while element is not None and element not in membership:
+            path.append(element)
+            element = element.getparent()
+        answer = element is not None and membership[element]
+        for visited in path:  # their ancestors are known now: the next climb stops sooner
+            membership[visited] = answer
+        return answer
+
+    def _filed(self, kind: str, key: str) -> list[etree._Element] | None:
+        """The elements filed under ``key`` (an id or a class), or None if none were filed."""
+        files = self._by_id if kind == "id" else self._by_class
+        found = files.get(key)
+        if found is None and self._filed_by is not None:
+            page_files = self._filed_by._by_id if kind == "id" else self._filed_by._by_class
+            if key in page_files:
+                found = files[key] = [e for e in page_files[key] if self._in_scope(e)]
+        return found
 
     def _all(self) -> list[etree._Element]:
         if self._elements is None:
@@ -301,16 +320,18 @@ class ElementIndex:
         """Elements in document order among which every match of ``compound`` is."""
         if compound.ids:
             key = compound.ids[0]
-            if key not in self._by_id:
-                self._by_id[key] = [e for e in self._all() if e.get("id") == key]
-            return self._by_id[key]
+            found = self._filed("id", key)
+            if found is None:
+                found = self._by_id[key] = [e for e in self._all() if e.get("id") == key]
+            return found
         if compound.classes:
             key = compound.classes[0]
-            if key not in self._by_class:
-                self._by_class[key] = [
+            found = self._filed("class", key)
+            if found is None:
+                found = self._by_class[key] = [
                     e for e in self._all() if key in _tokens(e.get("class") or "")
                 ]
-            return self._by_class[key]
+            return found
         if compound.tag is not None:
             return list(self.root.iter(compound.tag))
         return self._all()
@@ -321,12 +342,14 @@ class ElementIndex:
         if plan is None:
             return selector(self.root)
         last = plan[-1]
-        outer = len(plan) - 2
-        if _keyed(plan) is not last:
+        if selector.keyed is not last:
             return self._below(plan[0], last)
+        if len(plan) == 1:
+            return [element for element in self._candidates(last) if last.matches(element)]
+        outer = len(plan) - 2
         return [
             element for element in self._candidates(last)
-            if last.matches(element) and (outer < 0 or self._inside(element, plan, outer))
+            if last.matches(element) and self._inside(element, plan, outer)
         ]
 
     def select_remaining(self, selector) -> list:

@@ -13,7 +13,13 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from crawler.parsing.bylines import Byline, may_have_credit, parse_byline, split_caption_credit
+from crawler.parsing.bylines import (
+    MAX_BYLINE_CHARS,
+    Byline,
+    may_have_credit,
+    parse_byline,
+    split_caption_credit,
+)
 from crawler.parsing.dates import is_normalized_date_line
 from crawler.parsing.spaces import single_spaced
 
@@ -240,16 +246,23 @@ def pop_byline(paragraphs: list[str]) -> tuple[list[str], Byline | None]:
     remaining = list(paragraphs)
     if not remaining:
         return remaining, None
-    last = parse_byline(remaining[-1], allow_bare_name=True)
+    last = _parse_cleaned_byline(remaining[-1], allow_bare_name=True)
     if last is None:
         return remaining, None
     remaining.pop()
     if remaining:
-        previous = parse_byline(remaining[-1], allow_bare_name=False)
+        previous = _parse_cleaned_byline(remaining[-1], allow_bare_name=False)
         if previous is not None:
             remaining.pop()
             return remaining, _merge_bylines(previous, last)
     return remaining, last
+
+
+def _parse_cleaned_byline(line: str, *, allow_bare_name: bool) -> Byline | None:
+    """`parse_byline` for a cleaned line, whose length is already the one it checks."""
+    if len(line) > MAX_BYLINE_CHARS:  # a paragraph of text, not worth normalising again
+        return None
+    return parse_byline(line, allow_bare_name=allow_bare_name)
 
 
 def _caption_keys(text: str) -> set[str]:
