@@ -132,12 +132,18 @@ _NOT_A_NAME_PREFIXES = (
 # Photo credit at the end of a caption: "... hội nghị. Ảnh: Viết Dư", "... (Ảnh: TTXVN)",
 # "... - Ảnh: Thanh Thúy". The label is matched case-sensitively: a capital "Ảnh" after a
 # caption is a credit, a lower-case "ảnh" belongs to the sentence ("hình ảnh: ...").
-_CAPTION_CREDIT_RE = re.compile(
-    r"^(?P<caption>.*?)[\s\-–—|]*\(?\s*"
-    r"(?<![^\W\d_])(?:Ảnh minh họa|Ảnh minh hoạ|Ảnh tư liệu|Ảnh|ẢNH|Nguồn ảnh|Nguồn|Video|Clip)"
-    r"\s*:\s*(?P<credit>[^():]{1,80}?)\s*\)?[\s.]*$",
-    re.DOTALL,
+_CREDIT_LABELS = (
+    "Ảnh minh họa", "Ảnh minh hoạ", "Ảnh tư liệu", "Ảnh", "ẢNH", "Nguồn ảnh", "Nguồn", "Video",
+    "Clip",
 )
+# The credit and what separates it from the caption; the caption is what comes before.
+_CAPTION_CREDIT_RE = re.compile(
+    r"[\s\-–—|]*\(?\s*(?<![^\W\d_])(?:" + "|".join(_CREDIT_LABELS) + r")"
+    r"\s*:\s*(?P<credit>[^():]{1,80}?)\s*\)?[\s.]*$",
+)
+# What may precede a credit's label (`_credit_search_start`).
+_BEFORE_LABEL_CHARS = frozenset(" -–—|(")
+_LONGEST_LABEL = max(map(len, _CREDIT_LABELS))
 MAX_CREDIT_WORDS = 8
 # The label of a credit, looked for in the end of a text before the full pattern runs: the lazy
 # caption group of `_CAPTION_CREDIT_RE` costs tens of microseconds on every long paragraph.
@@ -213,13 +219,26 @@ def split_caption_credit(text: str) -> tuple[str, str | None]:
     caption = _normalize(text)
     if not may_have_credit(caption):
         return caption, None
-    match = _CAPTION_CREDIT_RE.match(caption)
+    match = _CAPTION_CREDIT_RE.search(caption, _credit_search_start(caption))
     if match is None:
         return caption, None
     credit = match.group("credit").strip()
     if not credit or len(credit.split()) > MAX_CREDIT_WORDS:
         return caption, None
-    return match.group("caption").strip(), credit
+    return caption[: match.start()].strip(), credit
+
+
+def _credit_search_start(caption: str) -> int:
+    """A position at or before the first one where `_CAPTION_CREDIT_RE` matches in ``caption``.
+
+    Searching from the start of a long caption tries the pattern at every character. A credit
+    holds no colon, so its label ends just before the caption's last colon (one space at most
+    between them in a normalised text); the separators before the label are skipped back over.
+    """
+    start = max(0, caption.rfind(":") - _LONGEST_LABEL - 1)
+    while start and (caption[start - 1] in _BEFORE_LABEL_CHARS or caption[start - 1].isspace()):
+        start -= 1
+    return start
 
 
 def may_have_credit(text: str) -> bool:
