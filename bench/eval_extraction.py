@@ -16,7 +16,8 @@ F1 with two measures, both per page averaged:
 - **bow**: bag of whitespace tokens, F1 computed per page and then averaged (the simpler check);
 
 and pages per second (CPU time of the process, decoding included, the fastest of ``--rounds``
-passes over the whole set, passes taking turns between contenders). The contenders: our
+samples, samples taking turns between contenders; a sample repeats the set until it has
+lasted a second, so a fast contender is timed over as long a stretch as a slow one). The contenders: our
 extractor (``extract_article`` with no site profile, i.e. the generic path), trafilatura's
 ``extract`` with its defaults (``trafilatura``) and as the benchmark calls it, without comments
 (``traf-nocomm``), and readability-lxml (``Document.summary`` text). Comparison-only packages
@@ -222,14 +223,34 @@ def one_pass(extract: Extractor, pages: Sequence[Page]) -> tuple[list[str], floa
     return results, time.process_time() - started
 
 
+# Each timed sample of a contender lasts at least this long (CPU seconds), repeating the pages.
+SAMPLE_SECONDS = 1.0
+
+
+def timed_sample(extract: Extractor, pages: Sequence[Page], min_seconds: float) -> float:
+    """CPU seconds per pass over ``pages``, from as many passes as last ``min_seconds``.
+
+    A fast contender then is not timed over a tenth of a second while a slow one is timed over
+    whole seconds: on a shared machine, load comes in bursts, and the minimum of short samples
+    finds a quiet moment that a long sample averages away.
+    """
+    passes, elapsed = 0, 0.0
+    while passes == 0 or elapsed < min_seconds:
+        elapsed += one_pass(extract, pages)[1]
+        passes += 1
+    return elapsed / passes
+
+
 def compare(
-    extractors: dict[str, Extractor], pages: Sequence[Page], rounds: int = 3
+    extractors: dict[str, Extractor], pages: Sequence[Page], rounds: int = 3,
+    min_seconds: float = SAMPLE_SECONDS,
 ) -> dict[str, tuple[Scores, float]]:
     """Score each extractor and time it; return scores and pages/s by name.
 
-    The first pass is untimed (lazy imports, dateparser's one-time setup). The timed passes
-    take turns between extractors and each keeps its fastest pass, so a burst of load on the
-    machine does not land on one contender only.
+    The first pass is untimed (lazy imports, dateparser's one-time setup). The timed samples
+    (`timed_sample`, about as long for every contender) take turns between extractors and
+    each keeps its fastest, so a burst of load on the machine does not land on one contender
+    only.
     """
     scores = {}
     for name, extract in extractors.items():
@@ -240,7 +261,7 @@ def compare(
     fastest = dict.fromkeys(extractors, float("inf"))
     for _ in range(rounds):
         for name, extract in extractors.items():
-            fastest[name] = min(fastest[name], one_pass(extract, pages)[1])
+            fastest[name] = min(fastest[name], timed_sample(extract, pages, min_seconds))
     return {name: (scores[name], len(pages) / fastest[name]) for name in extractors}
 
 
@@ -316,7 +337,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--only", default=",".join(CONTENDERS), help="contenders, comma-separated"
     )
     arguments.add_argument(
-        "--rounds", type=int, default=3, help="timed passes over the set (the fastest counts)"
+        "--rounds", type=int, default=3, help="timed samples per contender (the fastest counts)"
     )
     arguments.add_argument("--per-page", type=Path, help="write per-page shingle F1 as JSON")
     arguments.add_argument(

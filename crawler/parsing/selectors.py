@@ -22,6 +22,8 @@ from cssselect.parser import Attrib, Class, CombinedSelector, Element, Hash
 from cssselect.xpath import is_non_whitespace
 from lxml import etree
 
+# Attribute names as lxml takes them fastest: a `str` name is encoded again on every lookup.
+_ID, _CLASS = b"id", b"class"
 # The operators the match plan reads exactly as cssselect translates them.
 _PLANNED_OPERATORS = frozenset({"exists", "=", "~=", "*="})
 
@@ -82,10 +84,10 @@ class _Compound:
         if self.tag is not None and element.tag != self.tag:
             return False
         for value in self.ids:
-            if element.get("id") != value:
+            if element.get(_ID) != value:
                 return False
         if self.classes:
-            classes = element.get("class")
+            classes = element.get(_CLASS)
             if classes is None:
                 return False
             for name in self.classes:  # a token is a substring: most elements fail here
@@ -264,9 +266,9 @@ class ElementIndex:
     def _file(self, root: etree._Element) -> None:
         by_class, ids = self._by_class, self._by_id
         for element in root.iter(etree.Element):
-            if ids and (identifier := element.get("id")) in ids:
+            if ids and (identifier := element.get(_ID)) in ids:
                 ids[identifier].append(element)
-            if by_class and (value := element.get("class")):
+            if by_class and (value := element.get(_CLASS)):
                 if " " not in value and value.isprintable():  # one class, the usual case
                     if (found := by_class.get(value)) is not None:
                         found.append(element)
