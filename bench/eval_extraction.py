@@ -17,11 +17,12 @@ F1 with two measures, both per page averaged:
 
 and pages per second (CPU time of the process, decoding included, the fastest of ``--rounds``
 samples, samples taking turns between contenders; a sample repeats the set until it has
-lasted a second, so a fast contender is timed over as long a stretch as a slow one). The contenders: our
-extractor (``extract_article`` with no site profile, i.e. the generic path), trafilatura's
-``extract`` with its defaults (``trafilatura``) and as the benchmark calls it, without comments
-(``traf-nocomm``), and readability-lxml (``Document.summary`` text). Comparison-only packages
-come from the ``bench`` extra (``pip install -e '.[bench]'``); a missing one is skipped.
+lasted a second, so a fast contender is timed over as long a stretch as a slow one). The
+contenders: our extractor (``extract_article`` with no site profile, i.e. the generic path),
+trafilatura's ``extract`` with its defaults (``trafilatura``) and as the benchmark calls it,
+without comments (``traf-nocomm``), and readability-lxml (``Document.summary`` text).
+Comparison-only packages come from the ``bench`` extra (``pip install -e '.[bench]'``); a
+missing one is skipped.
 
 ``--profile-speed`` adds the profile path's speed next to the generic path and trafilatura on
 the same pages, twice: on the replica portal's 240 small baonamdinh pages, and on the real
