@@ -128,6 +128,8 @@ _NOT_A_NAME_PREFIXES = (
     "hà nội",
     "việt nam",
 )
+# Each with the space that must follow it: a prefix is made of whole words of the name.
+_NOT_A_NAME_STARTS = tuple(prefix + " " for prefix in _NOT_A_NAME_PREFIXES)
 
 # Photo credit at the end of a caption: "... hội nghị. Ảnh: Viết Dư", "... (Ảnh: TTXVN)",
 # "... - Ảnh: Thanh Thúy". The label is matched case-sensitively: a capital "Ảnh" after a
@@ -329,5 +331,4 @@ def _is_bare_name(text: str) -> bool:
     """
     if not _is_name(text) or text.endswith(".") or len(text.split()) < 2:
         return False
-    folded = text.casefold() + " "
-    return not any(folded.startswith(prefix + " ") for prefix in _NOT_A_NAME_PREFIXES)
+    return not (text.casefold() + " ").startswith(_NOT_A_NAME_STARTS)
