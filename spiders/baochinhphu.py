@@ -7,10 +7,10 @@ itself gives the URL ``/timelinelist/{0}/{1}.htm`` with the zone of ``#hdZoneId`
 
 from __future__ import annotations
 
-from crawler.parsing.profile import SiteProfile
 from spiders.base import PortalSpider
+from spiders.platforms.timeline_cms import timeline_cms_profile
 
-PROFILE = SiteProfile(
+PROFILE = timeline_cms_profile(
     site_id="baochinhphu",
     name="Báo Điện tử Chính phủ",
     domains=("baochinhphu.vn",),
@@ -21,16 +21,7 @@ PROFILE = SiteProfile(
     article_url_pattern=r"^/[a-z0-9-]+-102\d{15}\.htm$",
     listing_url_pattern=r"^/([a-z-]+(/[a-z-]+)?|timelinelist/\d+/\d+)\.htm$",
     listing_article_links=("a.box-stream-link-title, a.box-category-link-title",),
-    listing_page_template="/timelinelist/{zone}/{page}.htm",
-    listing_zone=("input#hdZoneId",),
-    max_listing_pages=50,
-    title=("h1.detail-title",),
-    lead=("h2.detail-sapo",),
-    body=("div.detail-content",),
     section=(".detail-breadcrumb a",),
-    image_blocks=("figure",),
-    image_caption=("figcaption",),
-    remove=("[type=RelatedOneNews]", "[type=RelatedNewsBox]", "script"),
 )
 
 

@@ -9,10 +9,10 @@ CMS convention; not on the saved page: check it live).
 
 from __future__ import annotations
 
-from crawler.parsing.profile import SiteProfile
 from spiders.base import PortalSpider
+from spiders.platforms.timeline_cms import RELATED_BOXES, timeline_cms_profile
 
-PROFILE = SiteProfile(
+PROFILE = timeline_cms_profile(
     site_id="cafef",
     name="CafeF",
     domains=("cafef.vn",),
@@ -24,17 +24,12 @@ PROFILE = SiteProfile(
     listing_url_pattern=r"^/([a-z-]+|timelinelist/\d+/\d+)\.chn$",
     listing_article_links=(".box-category-item h3 a, .cate-hl-row2 h3 a",),
     listing_page_template="/timelinelist/{zone}/{page}.chn",
-    listing_zone=("input#hdZoneId",),
-    max_listing_pages=50,
     title=("h1.title",),
     lead=("h2.sapo",),
-    body=("div.detail-content",),
     published=("span.pdate",),
     section=("a.category-page__name",),
     # No byline selector: JSON-LD names the author ("Theo Hồ Hương" becomes Hồ Hương).
-    image_blocks=("figure",),
-    image_caption=("figcaption",),
-    remove=("[type=RelatedOneNews]", "[type=RelatedNewsBox]", ".link-content-footer", "script"),
+    remove=(*RELATED_BOXES, ".link-content-footer", "script"),
 )
 
 

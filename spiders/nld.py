@@ -9,10 +9,10 @@ nld's saved page does not: check it live).
 
 from __future__ import annotations
 
-from crawler.parsing.profile import SiteProfile
 from spiders.base import PortalSpider
+from spiders.platforms.timeline_cms import RELATED_BOXES, timeline_cms_profile
 
-PROFILE = SiteProfile(
+PROFILE = timeline_cms_profile(
     site_id="nld",
     name="Người Lao Động",
     domains=("nld.com.vn",),
@@ -22,18 +22,9 @@ PROFILE = SiteProfile(
     listing_urls=("/thoi-su.htm", "/quoc-te.htm", "/kinh-te.htm", "/phap-luat.htm"),
     article_url_pattern=r"^/[a-z0-9-]+-196\d{15}\.htm$",
     listing_url_pattern=r"^/([a-z-]+|timelinelist/\d+/\d+)\.htm$",
-    listing_article_links=("a.box-category-link-title",),
-    listing_page_template="/timelinelist/{zone}/{page}.htm",
-    listing_zone=("input#hdZoneId",),
-    max_listing_pages=50,
-    title=("h1.detail-title",),
-    lead=("h2.detail-sapo",),
-    body=("div.detail-content",),
     section=("div.detail-cate a",),
     byline=(".detail-author .author-info",),
-    image_blocks=("figure",),
-    image_caption=("figcaption",),
-    remove=("[type=RelatedOneNews]", "[type=RelatedNewsBox]", ".readmore-body-box", "script"),
+    remove=(*RELATED_BOXES, ".readmore-body-box", "script"),
 )
 
 

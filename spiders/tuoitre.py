@@ -9,10 +9,10 @@ as nld.com.vn and baochinhphu.vn). That URL is not on the saved page: check it l
 
 from __future__ import annotations
 
-from crawler.parsing.profile import SiteProfile
 from spiders.base import PortalSpider
+from spiders.platforms.timeline_cms import RELATED_BOXES, timeline_cms_profile
 
-PROFILE = SiteProfile(
+PROFILE = timeline_cms_profile(
     site_id="tuoitre",
     name="Tuổi Trẻ",
     domains=("tuoitre.vn",),
@@ -23,19 +23,12 @@ PROFILE = SiteProfile(
     article_url_pattern=r"^/[a-z0-9-]+-\d{17}\.htm$",
     article_date_pattern=r"-(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})\d{9}\.htm$",
     listing_url_pattern=r"^/([a-z-]+|timeline/\d+/trang-\d+)\.htm$",
-    listing_article_links=("a.box-category-link-title",),
     listing_page_template="/timeline/{zone}/trang-{page}.htm",
-    listing_zone=("input#hdZoneId",),
-    max_listing_pages=50,
-    title=("h1.detail-title",),
-    lead=("h2.detail-sapo",),
-    body=("div.detail-content",),
     section=("div.detail-cate a",),
     tags=(".detail-tab a",),
     # No byline selector: the page lists its authors in JSON-LD (Person), which is read instead.
-    image_blocks=("figure",),
     image_caption=("figcaption", ".PhotoCMS_Caption"),
-    remove=("[type=RelatedOneNews]", "[type=RelatedNewsBox]", ".readmore-body-box", "script"),
+    remove=(*RELATED_BOXES, ".readmore-body-box", "script"),
 )
 
 
