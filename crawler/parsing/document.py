@@ -32,7 +32,7 @@ _XML_DECLARATION = re.compile(r"\s*<\?xml")
 # Bytes checked per slice by `_valid_utf8`.
 _UTF8_CHECK_SLICE = 16384
 # libxml2 stops reporting a document's errors after this many: past it, an encoding error may
-# have gone unreported (see `parse_html`).
+# have gone unreported (see `_parse_utf8`).
 _LIBXML2_MAX_ERRORS = 100
 _INVALID_ENCODING = etree.ErrorTypes.ERR_INVALID_ENCODING
 
@@ -74,9 +74,11 @@ def _declared_encoding(html: bytes, content_type: str | None) -> str | None:
 
 
 def _body_declared_encoding(html: bytes) -> str | None:
-    """`html_body_declared_encoding`, answered at once for a page whose first tag with a say in
-    it is ``<meta charset="utf-8">`` (w3lib's scan of the page costs more than the parse of a
-    small page's head)."""
+    """`html_body_declared_encoding`, answered at once for the usual ``<meta charset="utf-8">``.
+
+    When nothing before that tag could have a say, w3lib's scan would find it first; the scan
+    costs more than parsing a small page's head.
+    """
     position = html.find(_UTF8_META, 0, _W3LIB_SCAN_BYTES)
     if position != -1:
         before = html[:position].lower()
