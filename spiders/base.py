@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
@@ -50,13 +49,11 @@ from scrapy.http import Response
 from scrapy.utils.sitemap import Sitemap
 
 from crawler.extensions.failures import failure_reason, url_failed
-from crawler.extensions.jobstate import read_marker
 from crawler.items import Article
 from crawler.middlewares.warc_capture import WARC_METADATA
 from crawler.parsing.article import extract_with_profile
 from crawler.parsing.profile import SiteProfile
-from crawler.pipelines.store import articles_db_path
-from storage.articles import ArticleStore, FetchState, KnownArticle
+from spiders.history import CrawlHistory
 
 logger = logging.getLogger(__name__)
 
@@ -64,20 +61,6 @@ _FEED_LINKS = etree.XPath(
     "//*[local-name()='item']/*[local-name()='link']/text()"
     " | //*[local-name()='entry']/*[local-name()='link']/@href"
 )
-
-
-def _moment(value: str | None) -> datetime | None:
-    """An ISO 8601 date or time (or an HTTP date) as an aware datetime; None if unreadable."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            moment = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _parse_day(value: str | None, argument: str) -> date | None:
@@ -113,11 +96,8 @@ class PortalSpider(scrapy.Spider):
         self._seen_articles: set[str] = set()
         self._seen_assets: set[str] = set()
         self._listing_pages_seen: set[frozenset[str]] = set()
-        # Filled from the article store when the crawl starts (see _load_history).
-        self.incremental = True
-        self._known: dict[str, KnownArticle] = {}
-        self._fetch_states: dict[str, FetchState] = {}
-        self._last_run: tuple[datetime, datetime] | None = None
+        # Read from the article store when the crawl starts.
+        self.history = CrawlHistory()
         self._known_skipped: set[str] = set()
 
     @classmethod
@@ -179,7 +159,7 @@ class PortalSpider(scrapy.Spider):
     # --- Discovery -----------------------------------------------------------------------------
 
     async def start(self):
-        self._load_history()
+        self.load_history()
         for path in self.profile.sitemap_urls:
             yield scrapy.Request(
                 self.site_url(path), callback=self.parse_sitemap, errback=self.request_failed,
@@ -196,71 +176,9 @@ class PortalSpider(scrapy.Spider):
                 cb_kwargs={"page": 1},
             )
 
-    # --- What earlier crawls left -------------------------------------------------------------
-
-    def _load_history(self) -> None:
-        """Read known articles, fetch validators and the last complete run from the store."""
-        self.incremental = self.settings.getbool("INCREMENTAL", True)
-        path = articles_db_path(self.settings)
-        interrupted_since = None
-        if self.settings.get("JOBDIR"):
-            interrupted_since = _moment(read_marker(self.settings["JOBDIR"]).get(
-                "interrupted_since"))
-        if not path.exists() or not (self.incremental or interrupted_since):
-            return
-        with ArticleStore(path) as store:
-            known = store.known_articles(self.profile.site_id)
-            self._fetch_states = store.fetch_states()
-            last_run = store.last_finished_run(self.name)
-        if self.incremental:
-            self._known = known
-            if last_run and (started := _moment(last_run[0])) and (ended := _moment(last_run[1])):
-                self._last_run = (started, ended)
-        else:
-            # A full recrawl resumed after a crash: skip what the interrupted crawl stored.
-            # Stored fetch times have whole seconds, so compare in whole seconds.
-            interrupted_since = interrupted_since.replace(microsecond=0)
-            self._known = {
-                url: article for url, article in known.items()
-                if (fetched := _moment(article.fetched)) and fetched >= interrupted_since
-            }
-        logger.info(
-            "%s: %s articles known from %s; last complete crawl %s", self.name,
-            len({article.url for article in self._known.values()}), path,
-            self._last_run[0].isoformat() if self._last_run else "none",
-        )
-
-    def _changed_since_fetch(self, url: str, lastmod: str | None) -> bool:
-        """Whether the portal says a known URL changed since the store last saw it."""
-        if lastmod is None:
-            # No date here; a site with sitemaps will tell through their lastmod.
-            return not self.profile.sitemap_urls
-        state = self._fetch_states.get(url)
-        seen = [
-            moment for moment in (
-                _moment(state.lastmod) if state else None,
-                _moment(state.last_modified) if state else None,
-            ) if moment is not None
-        ]
-        new = _moment(lastmod)
-        return not seen or new is None or new > max(seen)
-
-    def _known_and_old(self, url: str) -> bool:
-        """A stored article published before the last complete crawl started."""
-        known = self._known.get(url)
-        if known is None or self._last_run is None:
-            return False
-        published = _moment(known.published)
-        return published is not None and published < self._last_run[0]
-
-    def _conditional_headers(self, url: str) -> dict[str, str]:
-        state = self._fetch_states.get(url)
-        headers = {}
-        if state and state.etag:
-            headers["If-None-Match"] = state.etag
-        if state and state.last_modified:
-            headers["If-Modified-Since"] = state.last_modified
-        return headers
+    def load_history(self) -> None:
+        """Read what earlier crawls left in the article store (`spiders/history.py`)."""
+        self.history = CrawlHistory.load(self.settings, self.profile.site_id, self.name)
 
     # --- Requests ---------------------------------------------------------------------------------
 
@@ -275,8 +193,10 @@ class PortalSpider(scrapy.Spider):
         url = self.rewrite(url)
         if not self.is_article_url(url) or url in self._seen_articles:
             return None
-        known = url in self._known
-        if known and not (self.incremental and self._changed_since_fetch(url, lastmod)):
+        history = self.history
+        known = url in history.known
+        if known and not (history.incremental and history.changed_since_fetch(
+                url, lastmod, has_sitemaps=bool(self.profile.sitemap_urls))):
             if url not in self._known_skipped:
                 self._known_skipped.add(url)
                 self.crawler.stats.inc_value("articles/skipped/known")
@@ -290,7 +210,7 @@ class PortalSpider(scrapy.Spider):
         headers = {}
         if known:
             self.crawler.stats.inc_value("articles/revalidated")
-            headers = self._conditional_headers(url)
+            headers = history.conditional_headers(url)
             meta["handle_httpstatus_list"] = [304]
         return scrapy.Request(
             url, callback=self.parse_article, errback=self.request_failed, priority=5,
@@ -339,7 +259,7 @@ class PortalSpider(scrapy.Spider):
                 loc = self.rewrite(loc)
                 if not self._sitemap_may_hold_range(lastmod):
                     continue
-                if self._sitemap_unchanged(loc, lastmod):
+                if self.history.sitemap_unchanged(loc, lastmod):
                     self.crawler.stats.inc_value("sitemaps/skipped/unchanged")
                     continue
                 yield scrapy.Request(
@@ -348,18 +268,6 @@ class PortalSpider(scrapy.Spider):
                 )
             elif request := self.article_request(loc, "sitemap", lastmod):
                 yield request
-
-    def _sitemap_unchanged(self, url: str, lastmod: str | None) -> bool:
-        # Unchanged since a complete crawl read it: every article it lists is handled. A sitemap
-        # read by a crawl that died later is read again.
-        if not self.incremental or self._last_run is None or not lastmod:
-            return False
-        state = self._fetch_states.get(url)
-        fetched = _moment(state.fetched) if state else None
-        return (
-            state is not None and state.lastmod == lastmod and fetched is not None
-            and fetched <= self._last_run[1]
-        )
 
     def _sitemap_may_hold_range(self, lastmod: str | None) -> bool:
         # A sitemap last changed before `since` holds only older articles.
@@ -415,7 +323,8 @@ class PortalSpider(scrapy.Spider):
         if links and self.since and not in_range:
             return
         # …and a page of articles all stored before the last complete crawl ends it too.
-        if articles and self.incremental and all(self._known_and_old(url) for url in articles):
+        history = self.history
+        if articles and history.incremental and all(history.known_and_old(u) for u in articles):
             self.crawler.stats.inc_value("listings/stopped/known")
             return
         if page >= self.profile.max_listing_pages:

@@ -36,7 +36,7 @@ def make_spider(tmp_path, spider_class=BaoNamDinhSpider, **settings):
     crawler = get_crawler(spider_class, {"ARCHIVE_DIR": str(tmp_path), "JOBDIR": "", **settings})
     spider = spider_class.from_crawler(crawler, base_url=BASE)
     crawler.stats.open_spider()
-    spider._load_history()
+    spider.load_history()
     return spider
 
 

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from crawler.parsing.profile import SiteProfile
 
 SITES_PACKAGE = "spiders"
-_NOT_SITES = {"base", "platforms"}
+_NOT_SITES = {"base", "history", "platforms"}
 
 
 class UnknownSiteError(LookupError):

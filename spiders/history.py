@@ -1,0 +1,125 @@
+"""What earlier crawls of a site left in the article store, read once when a crawl starts.
+
+`CrawlHistory.load` reads the articles already archived, the fetch validators of every URL
+(ETag, Last-Modified, sitemap lastmod) and the last complete crawl; the spider asks it whether a
+known URL changed, which conditional headers to send, and whether a sitemap or a listing page
+can be skipped (see the incremental rules in ``spiders/base.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+
+from crawler.extensions.jobstate import read_marker
+from crawler.pipelines.store import articles_db_path
+from storage.articles import ArticleStore, FetchState, KnownArticle
+
+logger = logging.getLogger(__name__)
+
+
+def moment(value: str | None) -> datetime | None:
+    """An ISO 8601 date or time (or an HTTP date) as an aware datetime; None if unreadable."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+@dataclass
+class CrawlHistory:
+    """Known articles, fetch validators and the last complete crawl of one site."""
+
+    incremental: bool = True
+    known: dict[str, KnownArticle] = field(default_factory=dict)
+    fetch_states: dict[str, FetchState] = field(default_factory=dict)
+    # (started, ended) of the last crawl that finished.
+    last_run: tuple[datetime, datetime] | None = None
+
+    @classmethod
+    def load(cls, settings, site_id: str, spider_name: str) -> CrawlHistory:
+        """Read the store named by ``settings`` (nothing when it does not exist yet)."""
+        history = cls(incremental=settings.getbool("INCREMENTAL", True))
+        path = articles_db_path(settings)
+        interrupted_since = None
+        if settings.get("JOBDIR"):
+            interrupted_since = moment(read_marker(settings["JOBDIR"]).get("interrupted_since"))
+        if not path.exists() or not (history.incremental or interrupted_since):
+            return history
+        with ArticleStore(path) as store:
+            known = store.known_articles(site_id)
+            history.fetch_states = store.fetch_states()
+            last_run = store.last_finished_run(spider_name)
+        if history.incremental:
+            history.known = known
+            if last_run and (started := moment(last_run[0])) and (ended := moment(last_run[1])):
+                history.last_run = (started, ended)
+        else:
+            # A full recrawl resumed after a crash: skip what the interrupted crawl stored.
+            # Stored fetch times have whole seconds, so compare in whole seconds.
+            interrupted_since = interrupted_since.replace(microsecond=0)
+            history.known = {
+                url: article for url, article in known.items()
+                if (fetched := moment(article.fetched)) and fetched >= interrupted_since
+            }
+        logger.info(
+            "%s: %s articles known from %s; last complete crawl %s", spider_name,
+            len({article.url for article in history.known.values()}), path,
+            history.last_run[0].isoformat() if history.last_run else "none",
+        )
+        return history
+
+    def changed_since_fetch(self, url: str, lastmod: str | None, *, has_sitemaps: bool) -> bool:
+        """Whether the portal says a known URL changed since the store last saw it."""
+        if lastmod is None:
+            # No date here; a site with sitemaps will tell through their lastmod.
+            return not has_sitemaps
+        state = self.fetch_states.get(url)
+        seen = [
+            value for value in (
+                moment(state.lastmod) if state else None,
+                moment(state.last_modified) if state else None,
+            ) if value is not None
+        ]
+        new = moment(lastmod)
+        return not seen or new is None or new > max(seen)
+
+    def known_and_old(self, url: str) -> bool:
+        """A stored article published before the last complete crawl started."""
+        known = self.known.get(url)
+        if known is None or self.last_run is None:
+            return False
+        published = moment(known.published)
+        return published is not None and published < self.last_run[0]
+
+    def conditional_headers(self, url: str) -> dict[str, str]:
+        """``If-None-Match`` / ``If-Modified-Since`` for a URL fetched before."""
+        state = self.fetch_states.get(url)
+        headers = {}
+        if state and state.etag:
+            headers["If-None-Match"] = state.etag
+        if state and state.last_modified:
+            headers["If-Modified-Since"] = state.last_modified
+        return headers
+
+    def sitemap_unchanged(self, url: str, lastmod: str | None) -> bool:
+        """A sitemap whose lastmod a complete crawl already read: every article in it is handled.
+
+        A sitemap read by a crawl that died later is read again.
+        """
+        if not self.incremental or self.last_run is None or not lastmod:
+            return False
+        state = self.fetch_states.get(url)
+        fetched = moment(state.fetched) if state else None
+        return (
+            state is not None and state.lastmod == lastmod and fetched is not None
+            and fetched <= self.last_run[1]
+        )
