@@ -25,45 +25,28 @@ from urllib.parse import urlsplit
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
 
 from crawler.parsing.article import extract_with_profile
 from crawler.parsing.profile import SiteProfile
 from crawler.parsing.sites import UnknownSiteError, load_profile
 from crawler.pipelines.fillrate import FILL_FIELDS, fill_rates
+from storage.warc_articles import Capture, latest_captures
 
 logger = logging.getLogger(__name__)
 
 
-def archived_articles(warc_dir: Path, profile: SiteProfile) -> dict[str, tuple[str, bytes, str]]:
-    """URL -> (WARC-Date, payload, Content-Type) of the latest 200 response of every article.
+def article_captures(warc_dir: Path, profile: SiteProfile) -> dict[str, Capture]:
+    """The latest archived response of every URL matching the profile's article pattern.
 
-    Payloads are decoded as warcio decodes them (chunking and gzip content encoding undone).
-    Revisit records hold no payload and are skipped: the original response stands for them.
+    Any host counts: crawls of a mirror or of the replica portal are the site's pages too.
     """
-    latest: dict[str, tuple[str, bytes, str]] = {}
-    for path in sorted(warc_dir.glob("*.warc.gz*")):
-        try:
-            with open(path, "rb") as stream:
-                for record in ArchiveIterator(stream):
-                    if record.rec_type != "response" or record.http_headers is None:
-                        continue
-                    url = record.rec_headers.get_header("WARC-Target-URI") or ""
-                    parts = urlsplit(url)
-                    target = parts.path + (f"?{parts.query}" if parts.query else "")
-                    if record.http_headers.get_statuscode() != "200" or not (
-                            profile.article_url_regex.search(target)):
-                        continue
-                    moment = record.rec_headers.get_header("WARC-Date") or ""
-                    if url in latest and latest[url][0] > moment:
-                        continue
-                    latest[url] = (moment, record.content_stream().read(),
-                                   record.http_headers.get_header("Content-Type") or "")
-        except (OSError, EOFError, ArchiveLoadFailed) as error:
-            # A file still being written (.open) may end mid-record; what was read counts.
-            logger.warning("Stopped reading %s: %s", path, error)
-    return latest
+
+    def is_article(url: str) -> bool:
+        parts = urlsplit(url)
+        return profile.article_url_regex.search(
+            parts.path + (f"?{parts.query}" if parts.query else "")) is not None
+
+    return latest_captures(warc_dir, is_article)
 
 
 def previous_rates(archive: Path, site_id: str) -> tuple[dict[str, float] | None, str]:
@@ -110,17 +93,17 @@ class Command(ScrapyCommand):
         archive = Path(self.settings["ARCHIVE_DIR"])
         margin = self.settings.getfloat("SITECHECK_MARGIN", 0.1)
         sample = self.settings.getint("SITECHECK_SAMPLE", 500)
-        articles = archived_articles(archive / "warc", profile)
+        articles = article_captures(archive / "warc", profile)
         if not articles:
             print(f"scrapy sitecheck: no archived {site_id} article in {archive / 'warc'} "
                   f"(URLs matching {profile.article_url_pattern}); crawl the site first",
                   file=sys.stderr)
             self.exitcode = 2
             return
-        newest = sorted(articles.items(), key=lambda item: item[1][0], reverse=True)[:sample]
+        newest = sorted(articles.values(), key=lambda capture: capture.date, reverse=True)
         records = [
-            extract_with_profile(payload, url, profile, content_type or None)
-            for url, (_, payload, content_type) in newest
+            extract_with_profile(capture.payload, capture.url, profile, capture.content_type)
+            for capture in newest[:sample]
         ]
         total, rates = fill_rates(records)
         before, source = previous_rates(archive, site_id)

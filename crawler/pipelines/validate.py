@@ -5,7 +5,7 @@ Settings:
 * ``ARTICLES_REQUIRED_FIELDS`` - fields an article must have to be stored (default: title, body).
 
 A dropped article is counted as ``articles/dropped/no_<field>`` and logged with its URL; its
-response is already in the WARC archive, so a later ``reparse`` can still recover it.
+response is already in the WARC archive, so a later ``scrapy reparse <site>`` can still recover it.
 """
 
 from __future__ import annotations
