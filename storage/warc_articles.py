@@ -1,10 +1,11 @@
 """Article responses read back from WARC files, offline: what ``sitecheck`` and ``reparse`` parse.
 
 `latest_captures` scans every file under a WARC directory and keeps, for each URL a caller
-wants, its latest ``200`` response record: the payload as warcio decodes it (chunking and gzip
-content encoding undone), its ``Content-Type`` and a pointer to the record in the same shape as
-the one a crawl stores on the article (`storage.warc.WarcPointer`). Revisit records hold no
-payload and are skipped: the original response stands for them.
+wants, its latest ``200`` response record: its ``Content-Type`` and a pointer to the record in
+the same shape as the one a crawl stores on the article (`storage.warc.WarcPointer`); payloads
+are not kept (an archive can be far larger than memory) but read one at a time with
+`read_payload`, as warcio decodes them (chunking and gzip content encoding undone). Revisit
+records hold no payload and are skipped: the original response stands for them.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ class Capture:
 
     url: str
     date: str  # WARC-Date, ISO 8601 UTC
-    payload: bytes
     content_type: str | None
     pointer: dict
 
@@ -53,7 +53,6 @@ def latest_captures(warc_dir: Path, wanted: Callable[[str], bool]) -> dict[str, 
                     date = record.rec_headers.get_header("WARC-Date") or ""
                     if url in latest and latest[url].date > date:
                         continue
-                    payload = record.content_stream().read()
                     records.read_to_end(record)
                     pointer = WarcPointer(
                         filename=path.name.removesuffix(".open"),
@@ -64,7 +63,23 @@ def latest_captures(warc_dir: Path, wanted: Callable[[str], bool]) -> dict[str, 
                         target_uri=url,
                     )
                     content_type = record.http_headers.get_header("Content-Type") or None
-                    latest[url] = Capture(url, date, payload, content_type, pointer.as_dict())
+                    latest[url] = Capture(url, date, content_type, pointer.as_dict())
         except (OSError, EOFError, ArchiveLoadFailed) as error:
             logger.warning("Stopped reading %s: %s", path, error)
     return latest
+
+
+def read_payload(warc_dir: Path, capture: Capture) -> bytes:
+    """The payload of the record a capture points to.
+
+    Raises OSError or ``ArchiveLoadFailed`` (naming nothing: the caller names the URL) when the
+    file or the record cannot be read.
+    """
+    path = warc_dir / capture.pointer["filename"]
+    if not path.exists():
+        path = path.with_name(path.name + ".open")  # the crawl writing it has not closed it yet
+    with open(path, "rb") as stream:
+        stream.seek(capture.pointer["offset"])
+        for record in ArchiveIterator(stream):
+            return record.content_stream().read()
+    raise ArchiveLoadFailed(f"no record at offset {capture.pointer['offset']} of {path}")

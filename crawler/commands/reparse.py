@@ -22,17 +22,19 @@ from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
+from warcio.exceptions import ArchiveLoadFailed
 
 from crawler.commands.sitecheck import article_captures
 from crawler.parsing.article import extract_with_profile
 from crawler.parsing.sites import UnknownSiteError, load_profile
 from crawler.pipelines.store import articles_db_path
 from storage.articles import ArticleStore
-from storage.warc_articles import Capture
+from storage.warc_articles import Capture, read_payload
 
 
 def reparse(
-    captures: list[Capture], profile, store: ArticleStore | None, required: list[str]
+    warc_dir: Path, captures: list[Capture], profile, store: ArticleStore | None,
+    required: list[str],
 ) -> tuple[Counter, list[tuple[str, str]]]:
     """Parse each capture and upsert it (``store`` None: count only); return counts and problems.
 
@@ -43,8 +45,14 @@ def reparse(
     problems: list[tuple[str, str]] = []
     for capture in captures:
         try:
-            record = extract_with_profile(
-                capture.payload, capture.url, profile, capture.content_type)
+            payload = read_payload(warc_dir, capture)
+        except (OSError, ArchiveLoadFailed) as error:
+            problems.append((capture.url, f"unreadable record in {capture.pointer['filename']}: "
+                                          f"{error}"))
+            counts["failed"] += 1
+            continue
+        try:
+            record = extract_with_profile(payload, capture.url, profile, capture.content_type)
         except Exception as error:  # one broken page must never stop the others
             problems.append((capture.url, f"parse error: {error!r}"))
             counts["failed"] += 1
@@ -96,10 +104,10 @@ class Command(ScrapyCommand):
         required = self.settings.getlist("ARTICLES_REQUIRED_FIELDS")
         path = articles_db_path(self.settings)
         if opts.dry_run:
-            counts, problems = reparse(captures, profile, None, required)
+            counts, problems = reparse(warc_dir, captures, profile, None, required)
         else:
             with ArticleStore(path) as store:
-                counts, problems = reparse(captures, profile, store, required)
+                counts, problems = reparse(warc_dir, captures, profile, store, required)
         for url, reason in problems:
             print(f"  not stored: {url}: {reason}")
         summary = ", ".join(f"{counts[key]} {key}" for key in sorted(counts))

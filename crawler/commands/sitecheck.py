@@ -30,7 +30,7 @@ from crawler.parsing.article import extract_with_profile
 from crawler.parsing.profile import SiteProfile
 from crawler.parsing.sites import UnknownSiteError, load_profile
 from crawler.pipelines.fillrate import FILL_FIELDS, fill_rates
-from storage.warc_articles import Capture, latest_captures
+from storage.warc_articles import Capture, latest_captures, read_payload
 
 logger = logging.getLogger(__name__)
 
@@ -101,8 +101,10 @@ class Command(ScrapyCommand):
             self.exitcode = 2
             return
         newest = sorted(articles.values(), key=lambda capture: capture.date, reverse=True)
+        warc_dir = archive / "warc"
         records = [
-            extract_with_profile(capture.payload, capture.url, profile, capture.content_type)
+            extract_with_profile(
+                read_payload(warc_dir, capture), capture.url, profile, capture.content_type)
             for capture in newest[:sample]
         ]
         total, rates = fill_rates(records)
