@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
@@ -62,10 +63,19 @@ def reparse(
             problems.append((capture.url, f"no {', '.join(missing)} found"))
             counts["failed"] += 1
             continue
-        record["fetched"] = capture.date.replace("Z", "+00:00")
+        record["fetched"] = _fetched(capture.date)
         record["warc"] = capture.pointer
         counts[store.upsert(record).status if store is not None else "parsed"] += 1
     return counts, problems
+
+
+def _fetched(warc_date: str) -> str:
+    """A WARC-Date as a crawl writes ``fetched``: UTC, whole seconds (it may have microseconds)."""
+    try:
+        return datetime.fromisoformat(warc_date.replace("Z", "+00:00")).isoformat(
+            timespec="seconds")
+    except ValueError:
+        return warc_date
 
 
 class Command(ScrapyCommand):
