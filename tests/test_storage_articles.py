@@ -110,9 +110,37 @@ def test_csv_export_has_header_and_json_lists(store, tmp_path):
     assert json.loads(row["authors"]) == ["Lam Hồng"]
 
 
+def test_parquet_export_has_typed_columns_and_the_jsonl_values(store, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    # As a crawl stores them: the whole WARC pointer and every provenance key.
+    complete = {
+        "warc": {"filename": "a.warc.gz", "record_id": "<urn:uuid:1>", "offset": 0,
+                 "length": 812, "payload_digest": "sha1:X", "target_uri": "http://x/a/",
+                 "record_type": "response", "refers_to": None},
+        "modified_source": None, "dates_disagree": False, "title_source": "selector",
+        "lead_source": "selector", "body_source": "selector", "fallback": [],
+    }
+    store.upsert(make_record("http://x/a/", **complete))
+    store.upsert(make_record("http://x/b/", **{**complete, "fallback": ["body"]}, images=[],
+                             lead=None))
+    assert export(store.iter_articles(), tmp_path / "a.parquet", "parquet") == 2
+    export(store.iter_articles(), tmp_path / "a.jsonl", "jsonl")
+    table = pq.read_table(tmp_path / "a.parquet")
+    assert table.schema.field("authors").type == pa.list_(pa.string())
+    assert table.schema.field("version").type == pa.int32()
+    assert pa.types.is_struct(table.schema.field("images").type.value_type)
+    lines = (tmp_path / "a.jsonl").read_text(encoding="utf-8").splitlines()
+    assert table.to_pylist() == [json.loads(line) for line in lines]
+    # An empty selection still gives a readable file with every column.
+    assert export([], tmp_path / "none.parquet", "parquet") == 0
+    assert pq.read_table(tmp_path / "none.parquet").schema.names == table.schema.names
+
+
 def test_unknown_export_format_names_the_choices(store, tmp_path):
-    with pytest.raises(ValueError, match="jsonl, csv"):
-        export([], tmp_path / "x.parquet", "parquet")
+    with pytest.raises(ValueError, match="jsonl, csv, parquet"):
+        export([], tmp_path / "x.xml", "xml")
 
 
 def test_item_schema_covers_every_stored_field():

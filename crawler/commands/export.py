@@ -1,4 +1,4 @@
-"""``scrapy export --format jsonl --output FILE``: write the article store for researchers.
+"""``scrapy export --format jsonl|csv|parquet --output FILE``: the article store for researchers.
 
 Options slice the export by site and publication date (``--since``/``--until`` as YYYY-MM-DD,
 inclusive). Reads ``ARTICLES_DB`` (default ``<ARCHIVE_DIR>/articles.sqlite3``).
@@ -22,7 +22,8 @@ class Command(ScrapyCommand):
     default_settings = {"LOG_ENABLED": False}
 
     def syntax(self) -> str:
-        return "--output FILE [--format jsonl|csv] [--site ID] [--since DATE] [--until DATE]"
+        return ("--output FILE [--format jsonl|csv|parquet] [--site ID] [--since DATE] "
+                "[--until DATE]")
 
     def short_desc(self) -> str:
         return "Export stored articles as JSON Lines or CSV"
