@@ -27,6 +27,7 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from crawler.commands.sitecheck import article_captures
 from crawler.parsing.article import extract_with_profile
+from crawler.parsing.profile import SiteProfile
 from crawler.parsing.sites import UnknownSiteError, load_profile
 from crawler.pipelines.store import articles_db_path
 from storage.articles import ArticleStore
@@ -34,7 +35,7 @@ from storage.warc_articles import Capture, read_payload
 
 
 def reparse(
-    warc_dir: Path, captures: list[Capture], profile, store: ArticleStore | None,
+    warc_dir: Path, captures: list[Capture], profile: SiteProfile, store: ArticleStore | None,
     required: list[str],
 ) -> tuple[Counter, list[tuple[str, str]]]:
     """Parse each capture and upsert it (``store`` None: count only); return counts and problems.
