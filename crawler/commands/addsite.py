@@ -26,14 +26,14 @@ from pathlib import Path
 from types import ModuleType
 from urllib.parse import urlsplit
 
-from lxml import etree
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
+from selectolax.lexbor import LexborNode
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.parsing import generic
 from crawler.parsing.article import extract_with_profile
-from crawler.parsing.document import decode_html, meta_content, parse_html
+from crawler.parsing.document import attribute, meta_content, parse_html
 from crawler.parsing.profile import SiteProfile, compile_css
 from crawler.sitefixtures import (
     FixtureError,
@@ -129,12 +129,12 @@ def guess_article_pattern(url: str) -> str:
     return "^/" + "/".join(pattern) + ("/?$" if path.endswith("/") else "$")
 
 
-def _css_of(element: etree._Element) -> str:
+def _css_of(element: LexborNode) -> str:
     """A CSS selector naming an element by its id or first class (an id with digits is per page)."""
-    element_id = element.get("id") or ""
+    element_id = attribute(element, "id") or ""
     if element_id and not re.search(r"\d", element_id):
         return f"{element.tag}#{element_id}"
-    classes = (element.get("class") or "").split()
+    classes = (attribute(element, "class") or "").split()
     return f"{element.tag}.{classes[0]}" if classes else element.tag
 
 
@@ -153,7 +153,7 @@ def render_profile(site_id: str, page: SavedPage) -> str:
     parts = urlsplit(page.url)
     host = (parts.hostname or "").lower()
     domain = host.removeprefix("www.")
-    tree = parse_html(decode_html(page.body, page.content_type))
+    tree = parse_html(page.body, page.content_type)
     body = generic.find_body(tree)
     body_css = _css_of(body) if body is not None else "article"
     lead_css = next((css for css in _LEAD_GUESSES if compile_css((css,))[0](tree)), None)

@@ -15,28 +15,29 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from html import unescape as unescape_html
+from itertools import islice
 from urllib.parse import urlsplit
 
-from lxml import etree
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from crawler.parsing import generic
 from crawler.parsing.bylines import Byline, parse_byline, split_caption_credit
 from crawler.parsing.dates import DEFAULT_TIMEZONE, ParsedDate, parse_vietnamese_datetime
 from crawler.parsing.document import (
     PageMeta,
+    attribute,
     block_texts,
     decode_html,
+    drop,
     element_text,
-    json_ld_objects,
-    parse_html,
-    strip_non_content,
+    read_page,
 )
 from crawler.parsing.links import PageLinks
 from crawler.parsing.profile import SiteProfile
-from crawler.parsing.selectors import ElementIndex
 from crawler.parsing.text import (
     clean_paragraphs,
     is_punctuation_only,
@@ -60,96 +61,82 @@ _TRUNCATED_LEAD_MIN_CHARS = 60
 # Image alt texts that are not captions: file names ("Ảnh màn hình … 23.12.56.png"), one word.
 _NOT_A_CAPTION_RE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif|bmp)$|^\S+$", re.IGNORECASE)
 
-# Compiled once: `element.xpath(string)` compiles its expression on every call.
-_TITLES = etree.XPath("//title")
-# What the generic path looks for on the page and in its body container (see `ElementIndex`).
-_GENERIC_PAGE_SELECTORS = (
-    generic.TITLES + generic.LEADS + generic.DATES + generic.REMOVE + generic.IMAGE_BLOCKS
-)
 
 logger = logging.getLogger(__name__)
 
 
-def _select(scope: etree._Element | ElementIndex, selector) -> list:
-    """What ``selector`` finds in the whole page through its index, or in a small subtree."""
-    if isinstance(scope, ElementIndex):
-        return scope.select(selector)
-    under = getattr(selector, "under", None)
-    return under(scope) if under is not None else selector(scope)
+# A page (the whole document) or one element of it: selectors run on either.
+Scope = LexborHTMLParser | LexborNode
 
 
-def _first(scope: etree._Element | ElementIndex, xpaths) -> etree._Element | None:
-    for xpath in xpaths:
-        found = _select(scope, xpath)
-        if found:
-            return found[0]
+def _matches(scope: Scope, selector) -> Iterator[LexborNode]:
+    """What ``selector`` finds in ``scope``, in document order, searched for as it is read.
+
+    Most fields take the first match: a search that stops there skips the rest of the page
+    (Lexbor walks the whole tree for every full search).
+    """
+    first = getattr(selector, "first", None)
+    if first is None:
+        yield from selector(scope)
+        return
+    found = first(scope)
+    if found is not None:
+        yield found
+        yield from selector(scope)[1:]
+
+
+def _first(scope: Scope, selectors) -> LexborNode | None:
+    for selector in selectors:
+        for found in _matches(scope, selector):
+            return found
     return None
 
 
-def _first_text(scope: etree._Element | ElementIndex, xpaths) -> str | None:
-    for xpath in xpaths:
-        for element in _select(scope, xpath):
+def _first_text(scope: Scope, selectors) -> str | None:
+    for selector in selectors:
+        for element in _matches(scope, selector):
             text = normalize_space(element_text(element))
             if text and not is_punctuation_only(text):
                 return text
     return None
 
 
-def _drop(element: etree._Element) -> None:
-    """Remove an element but keep the text that follows it."""
-    parent = element.getparent()
-    if parent is None:
-        return
-    if element.tail and element.tail.strip():
-        previous = element.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + element.tail
-        else:
-            parent.text = (parent.text or "") + element.tail
-    parent.remove(element)
-
-
-def _image_src(image: etree._Element, links: PageLinks) -> str | None:
+def _image_src(image: LexborNode, links: PageLinks) -> str | None:
+    attrs = image.attributes  # one dict: cheaper than a lookup per name
     for attr in ("data-src", "data-original", "src"):
-        value = (image.get(attr) or "").strip()
+        value = (attrs.get(attr) or "").strip()
         if value and not value.startswith("data:"):
             return links.absolute(value)
     return None
 
 
-def _take_images(
-    scope: ElementIndex, profile: SiteProfile | None, links: PageLinks
-) -> list[dict]:
-    """Collect images with captions from the body container and remove them from it.
-
-    ``scope`` indexes the container (`ElementIndex.select_remaining`: blocks go as they are read).
-    """
-    body = scope.root
+def _take_images(body: LexborNode, profile: SiteProfile | None, links: PageLinks) -> list[dict]:
+    """Collect images with captions from the body container and remove them from it."""
     images: list[dict] = []
     seen: set[str] = set()
-    block_xpaths = profile.xpath["image_blocks"] if profile else generic.IMAGE_BLOCKS
-    caption_xpaths = profile.xpath["image_caption"] if profile else generic.IMAGE_CAPTIONS
-    for xpath in block_xpaths:
-        for block in scope.select_remaining(xpath):
-            if block.getparent() is None:
-                continue
-            found = list(block.iter("img"))  # the block itself, or the images inside it
+    block_selectors = profile.selectors["image_blocks"] if profile else generic.IMAGE_BLOCKS
+    caption_selectors = profile.selectors["image_caption"] if profile else generic.IMAGE_CAPTIONS
+    for selector in block_selectors:
+        for block in selector(body):
+            found = block.css("img")  # the block itself, or the images inside it
             src = _image_src(found[0], links) if found else None
-            caption_text = _first_text(block, caption_xpaths)
+            caption_text = _first_text(block, caption_selectors)
             caption, credit = split_caption_credit(caption_text) if caption_text else (None, None)
             if src and src not in seen:
                 seen.add(src)
                 images.append({"src": src, "caption": caption or None, "credit": credit})
-            _drop(block)
-    for image in [image for image in body.iter("img") if image is not body]:
+            drop(block)
+    for image in body.css("img"):
+        if image.mem_id == body.mem_id:  # `==` on nodes compares their serialized HTML
+            continue
         src = _image_src(image, links)
         if src and src not in seen:
             seen.add(src)
-            alt = normalize_space(image.get("alt") or "") or None
+            alt = normalize_space(attribute(image, "alt") or "") or None
             if alt and _NOT_A_CAPTION_RE.search(alt):
                 alt = None
             images.append({"src": src, "caption": alt, "credit": None})
-        _drop(image)
+        drop(image)
     return images
 
 
@@ -162,12 +149,13 @@ class _DateCandidate:
 
 
 def _date_from_elements(
-    page: ElementIndex, selectors, timezone: str, *, limit: int | None, needs_time: bool
+    page: LexborHTMLParser, selectors, timezone: str, *, limit: int | None, needs_time: bool
 ) -> ParsedDate | None:
     """The first date read from the elements ``selectors`` find (attributes before text)."""
-    for xpath in selectors:
-        for element in page.select(xpath)[:limit]:
-            for text in (element.get("datetime"), element.get("content"), element_text(element)):
+    for selector in selectors:
+        for element in islice(_matches(page, selector), limit):
+            attrs = element.attributes
+            for text in (attrs.get("datetime"), attrs.get("content"), element_text(element)):
                 # Unknown layouts only get the fast shapes: dateparser on every "date"-classed
                 # element of a page costs milliseconds each.
                 parsed = (
@@ -187,7 +175,7 @@ def _date_from_url(url: str, timezone: str) -> ParsedDate | None:
 
 
 def _date_candidates(
-    page: ElementIndex, metas: PageMeta, selectors, meta_names, ld_key, ld_objects, timezone, *,
+    page: LexborHTMLParser, metas: PageMeta, selectors, meta_names, ld_key, ld_objects, timezone, *,
     url: str | None = None,
 ) -> list[_DateCandidate]:
     """Every date the page gives for one field, in order of trust.
@@ -237,15 +225,15 @@ def _choose_date(candidates: list[_DateCandidate]) -> tuple[str | None, str | No
 
 
 def _title(
-    page: ElementIndex, metas: PageMeta, profile: SiteProfile | None
+    page: LexborHTMLParser, metas: PageMeta, profile: SiteProfile | None
 ) -> tuple[str | None, str | None]:
-    if profile and (title := _first_text(page, profile.xpath["title"])):
+    if profile and (title := _first_text(page, profile.selectors["title"])):
         return title, "selector"
     if title := metas.get("og:title", "twitter:title"):
         return normalize_space(title), "meta"
     if title := _first_text(page, generic.TITLES):
         return title, "generic"
-    titles = _TITLES(page.root)
+    titles = page.css("title")
     if titles:
         title = normalize_space(element_text(titles[0]))
         for suffix in profile.title_suffixes if profile else ():
@@ -254,10 +242,10 @@ def _title(
     return None, None
 
 
-def _tags(page: ElementIndex, metas: PageMeta, profile: SiteProfile | None) -> list[str]:
+def _tags(page: LexborHTMLParser, metas: PageMeta, profile: SiteProfile | None) -> list[str]:
     tags: list[str] = []
-    for xpath in profile.xpath["tags"] if profile else ():
-        for element in page.select(xpath):
+    for selector in profile.selectors["tags"] if profile else ():
+        for element in selector(page):
             # baodautu.vn prints its tags as hashtags ("# AAT"); the "#" is not part of the tag.
             text = normalize_space(element_text(element).lstrip().lstrip("#"))
             if text and not is_punctuation_only(text) and text not in tags:
@@ -287,16 +275,11 @@ def extract_with_profile(
     With a profile, a title or body its selectors miss is taken by the generic path instead
     and named in the record's ``fallback`` list (a sign that the site's layout changed).
     """
-    tree = parse_html(html, content_type)
-    ld_objects = json_ld_objects(tree)
-    strip_non_content(tree)
-    metas = PageMeta(tree)
-    # Every selector until the body is read runs on the unchanged page: one walk files its
-    # elements, instead of one walk of the page per selector.
-    page = ElementIndex(tree, profile.page_selectors if profile else _GENERIC_PAGE_SELECTORS)
+    parsed = read_page(html, content_type)
+    page, ld_objects, metas = parsed.tree, parsed.json_ld, parsed.metas
     timezone = profile.timezone if profile else DEFAULT_TIMEZONE
     links = PageLinks(url)
-    xp = profile.xpath if profile else None
+    xp = profile.selectors if profile else None
     fallback: list[str] = []
 
     title, title_source = _title(page, metas, profile)
@@ -351,11 +334,8 @@ def extract_with_profile(
         logger.info("%s: profile %s found no %s, generic extraction used",
                     url, profile.site_id if profile else None, " or ".join(fallback))
 
-    canonical = [
-        link.get("href") for link in tree.iter("link")
-        if link.get("rel") == "canonical" and link.get("href") is not None
-    ]
-    language = tree.get("lang") or (profile.language if profile else None)
+    canonical = parsed.canonical
+    language = attribute(page.root, "lang") or (profile.language if profile else None)
     record = {
         "url": url,
         "canonical_url": links.absolute(canonical[0].strip()) if canonical else url,
@@ -395,36 +375,33 @@ class _Body:
 
 
 def _read_body(
-    page: ElementIndex, html: bytes | str, content_type: str | None, links: PageLinks,
+    page: LexborHTMLParser, html: bytes | str, content_type: str | None, links: PageLinks,
     profile: SiteProfile | None, body_source: str, title: str | None, lead: str | None,
     lead_source: str | None,
 ) -> _Body:
     """Read the body with the profile's selectors (``selector``) or the generic path.
 
-    ``page`` indexes the tree as parsed: the selector reading is the first to change it. The
-    page's text is decoded for the generic path only (trafilatura reads it again).
+    The selector reading is the first to change the page. The page's text is decoded for the
+    generic path only (trafilatura parses it again, with lxml).
     """
-    tree = page.root
     blocks: list[str] = []
     if body_source == "selector":
-        container = _first(page, profile.xpath["body"])
-        removals = profile.xpath["remove"]
+        container = _first(page, profile.selectors["body"])
+        removals = profile.selectors["remove"]
     else:
         blocks = generic.drop_link_headlines(
             generic.main_text_blocks(decode_html(html, content_type), links.url),
-            generic.link_headlines(tree),
+            generic.link_headlines(page),
         )
         # Images and captions still come from the tree; its text only when trafilatura has none.
-        container = generic.find_body(tree)
+        container = generic.find_body(page)
         removals = generic.REMOVE
     images: list[dict] = []
     if container is not None:
-        # The page's walk filed what the removals and the image blocks look for.
-        scope = page.within(container)
-        for xpath in removals:
-            for element in scope.select_remaining(xpath):
-                _drop(element)
-        images = _take_images(scope, profile, links)
+        for selector in removals:
+            for element in selector(container):
+                drop(element)
+        images = _take_images(container, profile, links)
         if body_source == "selector" or len(blocks) < 2:
             # One block from trafilatura is its whole-page dump for pages too small to score;
             # the paragraph container's own blocks are then the better reading.

@@ -16,7 +16,7 @@ import logging
 import re
 
 import trafilatura
-from lxml import etree
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from crawler.parsing.document import element_text
 from crawler.parsing.profile import compile_css
@@ -37,12 +37,27 @@ DATES = compile_css((
 # names vary by CMS ("post-time" on baodautu.vn, "date-time", "detail-time"), so they are matched
 # by substring; only lines that read as a date with a time of day count (see `article._dates`),
 # which keeps the date-only "today is …" line of a page header out.
-VISIBLE_DATES = DATES + (
-    etree.XPath(
-        "//*[contains(@class, 'time') or contains(@class, 'date')]"
-        "[not(ancestor::nav or ancestor::header or ancestor::footer)]"
-    ),
-)
+class _DateClassed:
+    """Elements whose class holds "time" or "date", outside navigation, headers and footers."""
+
+    _OUTSIDE = frozenset({"nav", "header", "footer"})
+
+    def __call__(self, scope: LexborHTMLParser | LexborNode) -> list[LexborNode]:
+        return [
+            element for element in scope.css("[class*=time], [class*=date]")
+            if not self._inside_furniture(element)
+        ]
+
+    def _inside_furniture(self, element: LexborNode) -> bool:
+        parent = element.parent
+        while parent is not None:
+            if parent.tag in self._OUTSIDE:
+                return True
+            parent = parent.parent
+        return False
+
+
+VISIBLE_DATES = DATES + (_DateClassed(),)
 # How many elements of each date selector to read before giving up on it.
 MAX_DATE_ELEMENTS = 5
 # dantri.com.vn marks its body <div data-slot="content">.
@@ -50,10 +65,22 @@ BODIES = compile_css((
     "[itemprop=articleBody]", "[data-slot=content]", "article .content", ".article-body",
     ".article__body", ".detail-content", ".fck_detail", ".content-detail", "article",
 ))
+
+
+class _PictureTables:
+    """A small table holding one picture and its caption row, as many Vietnamese CMSs write
+    them (baodautu.vn: ``<table class="MASTERCMS_TPL_TABLE">`` … ``<td class="media-caption">``).
+    """
+
+    def __call__(self, scope: LexborHTMLParser | LexborNode) -> list[LexborNode]:
+        return [
+            table for table in scope.css("table")
+            if len(table.css("img")) == 1 and len(table.css("tr")) <= 3
+        ]
+
+
 IMAGE_BLOCKS = compile_css(("figure", "table.image", "table.tplCaption", ".image")) + (
-    # A small table holding one picture and its caption row, as many Vietnamese CMSs write
-    # them (baodautu.vn: <table class="MASTERCMS_TPL_TABLE"> … <td class="media-caption">).
-    etree.XPath("descendant-or-self::table[count(.//img) = 1][count(.//tr) <= 3]"),
+    _PictureTables(),
 )
 IMAGE_CAPTIONS = compile_css((
     "figcaption", ".image-caption", ".caption", "td.caption", "p.Image", ".media-caption",
@@ -64,7 +91,8 @@ REMOVE = compile_css((
     ".ads", ".advertisement", ".comment", ".comments", ".breadcrumb",
 ))
 
-_PARAGRAPH_PARENTS = etree.XPath("//p/..")
+# The parents of paragraphs, in document order.
+_PARAGRAPH_PARENTS = ":has(> p)"
 MIN_BODY_CHARS = 200
 
 logger = logging.getLogger(__name__)
@@ -98,8 +126,6 @@ PRUNE_XPATHS = [
 # Links whose text is at least this many words are headlines of other articles: a block that is
 # nothing but one of them is a "related articles" entry that the extractor kept.
 LINK_HEADLINE_MIN_WORDS = 5
-# Five words take at least 9 characters: shorter links are dropped by the XPath, in C.
-_LINK_TEXTS = etree.XPath("//a[string-length(normalize-space()) >= 9]")
 # trafilatura's text output writes a list item as "- item".
 _LIST_MARKER_RE = re.compile(r"^\s*-\s+")
 # ... and a table row as "| cell | cell | " (trailing space included).
@@ -131,25 +157,24 @@ def _table_row_text(line: str) -> str:
     return match.group(1) if match else line
 
 
-def find_body(tree: etree._Element) -> etree._Element | None:
+def find_body(tree: LexborHTMLParser) -> LexborNode | None:
     """Return the element most likely to hold the article text, or None."""
-    for xpath in BODIES:
-        found = xpath(tree)
-        for element in found:
+    for selector in BODIES:
+        for element in selector(tree):
             if len(element_text(element).strip()) >= MIN_BODY_CHARS:
                 return element
     best, best_score = None, 0
-    for parent in _PARAGRAPH_PARENTS(tree):
-        score = sum(len(element_text(p).strip()) for p in parent if p.tag == "p")
+    for parent in tree.css(_PARAGRAPH_PARENTS):
+        score = sum(len(element_text(p).strip()) for p in parent.iter() if p.tag == "p")
         if score > best_score:
             best, best_score = parent, score
     return best if best_score >= MIN_BODY_CHARS else None
 
 
-def link_headlines(tree: etree._Element) -> set[str]:
+def link_headlines(tree: LexborHTMLParser) -> set[str]:
     """The `text_key` of every link on the page long enough to be another article's headline."""
     headlines = set()
-    for link in _LINK_TEXTS(tree):
+    for link in tree.css("a"):
         text = element_text(link)
         if len(text.split()) >= LINK_HEADLINE_MIN_WORDS:
             headlines.add(text_key(text))

@@ -70,7 +70,7 @@ class SiteProfile:
 
     def __post_init__(self) -> None:
         # Compile now so a bad selector or pattern fails when the profile loads, not mid-crawl.
-        _ = self.xpath, self.article_url_regex, self.listing_url_regex, self.article_date_regex
+        _ = self.selectors, self.article_url_regex, self.listing_url_regex, self.article_date_regex
 
     @cached_property
     def article_url_regex(self) -> re.Pattern[str]:
@@ -88,23 +88,11 @@ class SiteProfile:
         return re.compile(self.article_date_pattern) if self.article_date_pattern else None
 
     @cached_property
-    def xpath(self) -> dict[str, tuple[CompiledSelector, ...]]:
-        """Every selector field compiled (to XPath, and a match plan), keyed by field name."""
+    def selectors(self) -> dict[str, tuple[CompiledSelector, ...]]:
+        """Every selector field compiled (checked in both engines), keyed by field name."""
         names = (
             "listing_article_links", "listing_next_page", "listing_zone", "title", "lead", "body",
             "published", "modified", "section", "tags", "byline", "image_blocks", "image_caption",
             "remove",
         )
         return {name: compile_css(getattr(self, name)) for name in names}
-
-    @cached_property
-    def page_selectors(self) -> tuple[CompiledSelector, ...]:
-        """The selectors an extraction runs on the page (one `ElementIndex` files them all).
-
-        Those read before the body, and those run in the body container: removals, image blocks.
-        """
-        names = (
-            "title", "lead", "body", "published", "modified", "section", "tags", "byline",
-            "remove", "image_blocks",
-        )
-        return tuple(selector for name in names for selector in self.xpath[name])
