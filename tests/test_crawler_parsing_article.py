@@ -212,8 +212,8 @@ def test_real_windows_1252_page_keeps_its_label():
 
 
 def test_undeclared_windows_1258_page_is_detected_after_many_markup_errors(site):
-    # libxml2 stops reporting errors after 100: a page broken enough must still be recognised
-    # as not UTF-8 (and decoded by detection), not read as UTF-8 with replacement characters.
+    # However broken its markup, a page that is not UTF-8 must be recognised as such (and
+    # decoded by detection), not read as UTF-8 with replacement characters.
     article = site.seed_article
     html = render_article(site, article, ORIGIN).replace('<meta charset="utf-8">', "")
     # The errors come before the first Vietnamese letter (in <title>).

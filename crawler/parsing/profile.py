@@ -95,4 +95,10 @@ class SiteProfile:
             "published", "modified", "section", "tags", "byline", "image_blocks", "image_caption",
             "remove",
         )
-        return {name: compile_css(getattr(self, name)) for name in names}
+        compiled = {}
+        for name in names:
+            try:
+                compiled[name] = compile_css(getattr(self, name))
+            except ValueError as error:
+                raise ValueError(f"site profile {self.site_id!r}, {name}: {error}") from None
+        return compiled

@@ -2,20 +2,23 @@
 
 A profile's selectors must read the same in both engines that run them: Lexbor (selectolax)
 on article pages, and cssselect (parsel, Scrapy's selectors) on listing pages. `compile_css`
-checks each with both when the profile loads, so a selector one of them cannot parse fails
-then, naming itself, not mid-crawl. A `CompiledSelector` called on an element (or a whole
-document) returns the matching elements in document order, the element itself included when
-it matches, as XPath's ``descendant-or-self`` does.
+checks each with both when the profile loads, so a selector one of them cannot read
+(cssselect's ``:contains()``, Lexbor's ``:lexbor-contains()``) fails then, naming itself, not
+mid-crawl. A `CompiledSelector` called on an element (or a whole document) returns the matching
+elements in document order, the element itself included when it matches, as XPath's
+``descendant-or-self`` does. On a page in quirks mode (no doctype) Lexbor matches class and id
+names regardless of case, as browsers do.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import cssselect
+from cssselect import GenericTranslator, SelectorError
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 _EMPTY_PAGE = LexborHTMLParser("<html></html>")
+_TRANSLATOR = GenericTranslator()
 
 
 class CompiledSelector:
@@ -25,10 +28,13 @@ class CompiledSelector:
 
     def __init__(self, css: str) -> None:
         try:
-            cssselect.parse(css)
+            _TRANSLATOR.css_to_xpath(css)
+        except SelectorError as error:
+            raise ValueError(f"CSS selector {css!r}: cssselect cannot read it: {error}") from error
+        try:
             _EMPTY_PAGE.css(css)
-        except (cssselect.SelectorError, SelectolaxError) as error:
-            raise ValueError(f"CSS selector {css!r} in site profile: {error}") from error
+        except SelectolaxError as error:
+            raise ValueError(f"CSS selector {css!r}: Lexbor cannot read it: {error}") from error
         self.css = css
 
     def __call__(self, scope: LexborHTMLParser | LexborNode) -> list[LexborNode]:
