@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 from crawler.parsing.profile import SiteProfile
 
 SITES_PACKAGE = "spiders"
-_NOT_SITES = {"base", "history", "platforms"}
 
 
 class UnknownSiteError(LookupError):
@@ -38,14 +37,20 @@ def load_profile(site_id: str) -> SiteProfile:
 
 @cache
 def site_ids() -> tuple[str, ...]:
-    """Ids of every site module."""
+    """Ids of every site: the modules under ``spiders/`` that define a ``PROFILE``.
+
+    The spider machinery beside them (``base``, ``history``, ``platforms/``) defines none, and a
+    module added there later is left out the same way.
+    """
     package = importlib.import_module(SITES_PACKAGE)
-    return tuple(
-        sorted(
-            info.name for info in pkgutil.iter_modules(package.__path__)
-            if not info.ispkg and info.name not in _NOT_SITES and not info.name.startswith("_")
-        )
-    )
+    ids = []
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.ispkg or info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{SITES_PACKAGE}.{info.name}")
+        if isinstance(getattr(module, "PROFILE", None), SiteProfile):
+            ids.append(info.name)
+    return tuple(sorted(ids))
 
 
 def find_profile(site: str | None = None, url: str | None = None) -> SiteProfile | None:
