@@ -235,3 +235,16 @@ def test_invalid_bytes_in_a_utf8_page_become_replacement_characters(site):
     body = record["body"].split("\n\n")
     assert body[0] == first[:10].decode() + "\ufffd\ufffd" + first[10:].decode()
     assert body[1:] == article.paragraphs[1:]
+
+
+@pytest.mark.parametrize("depth", [10, 3000])
+def test_a_deeply_nested_body_still_gives_its_text(depth):
+    # HTML5 parsing sets no depth limit: reading the body must not either.
+    html = (
+        "<html><body><h1 class='detail-title'>Tiêu đề bài viết</h1><div id='contentdetail'>"
+        + "<div>" * depth + "<p>Đoạn thứ nhất.</p><p>Đoạn thứ hai.</p>" + "</div>" * depth
+        + "<p>Đoạn cuối.</p></div></body></html>"
+    ).encode()
+    record = extract_article(html, ORIGIN + "/channel/5085/202002/bai-viet-1/", "baonamdinh")
+    assert record["title"] == "Tiêu đề bài viết"
+    assert record["body"] == "Đoạn thứ nhất.\n\nĐoạn thứ hai.\n\nĐoạn cuối."

@@ -256,24 +256,27 @@ def block_texts(container: LexborNode) -> list[str]:
     written directly in a container between blocks becomes a paragraph of its own.
     """
     blocks: list[str] = []
-    _add_block_texts(container, blocks)
-    return blocks
-
-
-def _add_block_texts(container: LexborNode, blocks: list[str]) -> None:
-    # One list filled by plain recursion: nested generators cost more than the text itself.
     buffer: list[str] = []
-    for child in container.iter(include_text=True):
-        tag = child.tag
-        if tag == "-text":
-            buffer.append(child.text_content or "")
-        elif tag in BLOCK_TAGS:
+    # A stack of the open blocks' child iterators, not recursion: HTML5 parsing sets no depth
+    # limit, and a page of a few thousand nested <div>s must not exhaust Python's stack.
+    open_blocks = [container.iter(include_text=True)]
+    while open_blocks:
+        for child in open_blocks[-1]:
+            tag = child.tag
+            if tag == "-text":
+                buffer.append(child.text_content or "")
+            elif tag in BLOCK_TAGS:
+                blocks.append("".join(buffer))
+                buffer = []
+                open_blocks.append(child.iter(include_text=True))
+                break
+            elif tag[0] != "-":  # "-comment", "-doctype": no text
+                buffer.append(child.text())
+        else:
+            open_blocks.pop()
             blocks.append("".join(buffer))
             buffer = []
-            _add_block_texts(child, blocks)
-        elif tag[0] != "-":  # "-comment", "-doctype": no text
-            buffer.append(child.text())
-    blocks.append("".join(buffer))
+    return blocks
 
 
 _META_NAME_ATTRIBUTES = ("property", "name", "itemprop")
