@@ -61,7 +61,6 @@ _TRUNCATED_LEAD_MIN_CHARS = 60
 # Image alt texts that are not captions: file names ("Ảnh màn hình … 23.12.56.png"), one word.
 _NOT_A_CAPTION_RE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif|bmp)$|^\S+$", re.IGNORECASE)
 
-
 logger = logging.getLogger(__name__)
 
 

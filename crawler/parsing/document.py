@@ -185,7 +185,7 @@ class Page:
 
 
 def read_page(html: bytes | str, content_type: str | None = None) -> Page:
-    """`parse_html`, JSON-LD read, `strip_non_content` and `PageMeta`, in one walk of the tree.
+    """The page parsed, its JSON-LD read, its script-like elements removed, in one walk.
 
     Scripts are read before they go; ``<meta>`` tags inside removed elements are skipped when
     looked up (`PageMeta.get`), as they would be had the tree been stripped first.
@@ -223,11 +223,6 @@ def _attached(element: LexborNode | None, root: LexborNode) -> bool:
             return True
         element = element.parent
     return False
-
-
-def strip_non_content(tree: LexborHTMLParser) -> None:
-    """Remove scripts, styles, forms and the like (read JSON-LD before calling this)."""
-    tree.strip_tags(list(SCRIPT_LIKE), recursive=True)
 
 
 def element_text(element: LexborNode) -> str:
@@ -316,12 +311,8 @@ class PageMeta:
         return None
 
 
-def json_ld_objects(tree: LexborHTMLParser) -> list[dict]:
-    """Every JSON-LD object on the page, ``@graph`` members flattened; broken blocks skipped."""
-    return _json_ld_in(tree.css("script[type]"))
-
-
 def _json_ld_in(scripts: Iterable[LexborNode]) -> list[dict]:
+    """Every JSON-LD object in ``scripts``, ``@graph`` members flattened; broken blocks skipped."""
     objects: list[dict] = []
     for script in scripts:
         if "ld+json" not in (script.attrs.get("type") or ""):
