@@ -68,8 +68,10 @@ BODIES = compile_css((
 
 
 class _PictureTables:
-    """A small table holding one picture and its caption row, as many Vietnamese CMSs write
-    them (baodautu.vn: ``<table class="MASTERCMS_TPL_TABLE">`` … ``<td class="media-caption">``).
+    """Small tables holding one picture and its caption row.
+
+    Many Vietnamese CMSs write image blocks so (baodautu.vn: ``<table class="MASTERCMS_TPL_TABLE">``
+    … ``<td class="media-caption">``).
     """
 
     def __call__(self, scope: LexborHTMLParser | LexborNode) -> list[LexborNode]:
