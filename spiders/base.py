@@ -180,6 +180,10 @@ class PortalSpider(scrapy.Spider):
         """Read what earlier crawls left in the article store (`spiders/history.py`)."""
         self.history = CrawlHistory.load(self.settings, self.profile.site_id, self.name)
 
+    def closed(self, reason: str) -> None:
+        """Let go of the article store the crawl history reads from."""
+        self.history.close()
+
     # --- Requests ---------------------------------------------------------------------------------
 
     def article_request(
@@ -212,6 +216,8 @@ class PortalSpider(scrapy.Spider):
             self.crawler.stats.inc_value("articles/revalidated")
             headers = history.conditional_headers(url)
             meta["handle_httpstatus_list"] = [304]
+            # A 304 is archived as a revisit of this capture (crawler/middlewares/warc_capture.py).
+            meta["warc_confirms"] = history.archived_capture(url)
         return scrapy.Request(
             url, callback=self.parse_article, errback=self.request_failed, priority=5,
             headers=headers, meta=meta,

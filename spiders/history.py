@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 
 from crawler.extensions.jobstate import read_marker
 from crawler.pipelines.store import articles_db_path
@@ -43,6 +44,9 @@ class CrawlHistory:
     fetch_states: dict[str, FetchState] = field(default_factory=dict)
     # (started, ended) of the last crawl that finished.
     last_run: tuple[datetime, datetime] | None = None
+    # The store, for point lookups during the crawl (opened on first use).
+    store_path: Path | None = None
+    _store: ArticleStore | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, settings, site_id: str, spider_name: str) -> CrawlHistory:
@@ -54,6 +58,7 @@ class CrawlHistory:
             interrupted_since = moment(read_marker(settings["JOBDIR"]).get("interrupted_since"))
         if not path.exists() or not (history.incremental or interrupted_since):
             return history
+        history.store_path = path
         with ArticleStore(path) as store:
             known = store.known_articles(site_id)
             history.fetch_states = store.fetch_states()
@@ -99,6 +104,20 @@ class CrawlHistory:
             return False
         published = moment(known.published)
         return published is not None and published < self.last_run[0]
+
+    def archived_capture(self, url: str) -> dict | None:
+        """The WARC pointer of the page last archived from ``url``: what a 304 would confirm."""
+        if self.store_path is None:
+            return None
+        if self._store is None:
+            self._store = ArticleStore(self.store_path)
+        return self._store.capture_of(url)
+
+    def close(self) -> None:
+        """Close the store connection opened by `archived_capture`, if any."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
     def conditional_headers(self, url: str) -> dict[str, str]:
         """``If-None-Match`` / ``If-Modified-Since`` for a URL fetched before."""

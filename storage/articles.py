@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS articles (
     PRIMARY KEY (canonical_url)
 );
 CREATE INDEX IF NOT EXISTS articles_site_published ON articles (site, published);
+CREATE INDEX IF NOT EXISTS articles_url ON articles (url);
 CREATE TABLE IF NOT EXISTS article_versions (
     canonical_url TEXT NOT NULL,
     version INTEGER NOT NULL,
@@ -155,6 +156,15 @@ class ArticleStore:
                  json.dumps(record, ensure_ascii=False)),
             )
         return UpsertResult("new" if row is None else "updated", version)
+
+    def capture_of(self, url: str) -> dict | None:
+        """The WARC pointer of the article last archived from ``url`` (or canonically ``url``)."""
+        row = self._db.execute(
+            "SELECT warc FROM articles WHERE url = ? UNION ALL "
+            "SELECT warc FROM articles WHERE canonical_url = ? LIMIT 1",
+            (url, url),
+        ).fetchone()
+        return json.loads(row["warc"]) if row and row["warc"] else None
 
     def known_articles(self, site: str | None = None) -> dict[str, KnownArticle]:
         """Every stored article by its URL and by its canonical URL (both keys point to it)."""

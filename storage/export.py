@@ -37,7 +37,11 @@ def parquet_schema():
         warc=pa.struct([
             ("filename", text), ("record_id", text), ("offset", pa.int64()),
             ("length", pa.int64()), ("payload_digest", text), ("target_uri", text),
-            ("record_type", text), ("refers_to", text),
+            ("record_type", text), ("refers_to", text), ("date", text),
+            ("original", pa.struct([
+                ("filename", text), ("record_id", text), ("offset", pa.int64()),
+                ("length", pa.int64()), ("date", text), ("target_uri", text),
+            ])),
         ]),
     )
     # Where the extractor found each value (docs/extraction.md).

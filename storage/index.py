@@ -1,31 +1,41 @@
 """CDXJ index of an archive's WARC files, written with cdxj-indexer.
 
-:func:`write_cdxj` indexes closed WARC files (``response``, ``revisit``,
-``resource`` and ``metadata`` records) into one sorted CDXJ file, the format pywb
-and the WACZ ``indexes/`` folder read: ``<SURT> <14-digit timestamp> {json}`` with
-``url``, ``mime``, ``status``, ``digest``, ``length``, ``offset`` and ``filename``
-(relative to the WARC directory).  The file is written under a temporary name and
-renamed, so a reader never sees half an index.
+:func:`write_cdxj` indexes closed WARC files (``response``, ``revisit`` and ``resource``
+records; cdxj-indexer leaves out ``metadata`` and ``request`` records by default) into
+one sorted CDXJ file, the format pywb and the WACZ ``indexes/`` folder read:
+``<SURT> <14-digit timestamp> {json}`` with ``url``, ``mime``, ``status``, ``digest``,
+``length``, ``offset`` and ``filename`` (relative to the WARC directory).  The file is
+written under a temporary name and renamed, so a reader never sees half an index.
 
-``304 Not Modified`` captures (answers to conditional requests of an incremental
-crawl) stay in the WARC files but are left out of the index: they hold no page, and
-pywb would replay the newest of them as an empty 304 instead of the page archived
-before.
+``304 Not Modified`` captures (answers to conditional requests of an incremental crawl)
+are ``revisit`` records of the server-not-modified profile (see ``storage/warc.py``):
+they hold no page, and replay tools resolve a revisit whose HTTP status is a 3xx to its
+own empty body (pywb does), so a plain line would replay the revalidated article as a
+blank page.  :func:`replayable_lines` gives each such line the place of the capture it
+confirms (same URL and payload digest, captured earlier), keeping the revalidation's
+time: the index says "at this time the page was this", and every tool replays it.  A
+304 whose confirmed capture is not in the index is left out (and counted).
+
+Sorting is cdxj-indexer's, which spills to temporary files past 32 MB, and the
+resolution reads one URL's lines at a time, so memory does not grow with the archive.
 
 This module reads no settings and has no Scrapy imports.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from cdxj_indexer.main import write_cdx_index
 
 from storage.warc import EXTENSION
+
+REVISIT_MIME = "warc/revisit"
 
 
 def closed_warc_files(directory: str | Path) -> list[Path]:
@@ -33,28 +43,82 @@ def closed_warc_files(directory: str | Path) -> list[Path]:
     return sorted(Path(directory).glob(f"*{EXTENSION}"))
 
 
+@dataclass
+class IndexCounts:
+    """What an index holds: lines written, and 304 revalidations left out (unresolved)."""
+
+    lines: int = 0
+    unresolved_not_modified: int = 0
+
+
+def sorted_cdxj(warc_files: Sequence[Path], root: str | Path, scratch: Path) -> Path:
+    """Index ``warc_files`` with cdxj-indexer into a sorted CDXJ file in ``scratch``."""
+    path = scratch / "sorted.cdxj"
+    with path.open("w", encoding="utf-8") as stream:
+        write_cdx_index(stream, [str(p) for p in warc_files], {"sort": True, "dir_root": str(root)})
+    return path
+
+
+def replayable_lines(lines: Iterable[str], counts: IndexCounts) -> Iterator[str]:
+    """Sorted CDXJ lines with each 304 revalidation pointed at the capture it confirms."""
+    group_key = None
+    # Payload digest -> the latest earlier line of this URL that holds (or resolves to) it.
+    holders: dict[str, dict] = {}
+    for line in lines:
+        key, timestamp, entry = _split(line)
+        if entry is None:
+            counts.lines += 1
+            yield line
+            continue
+        if key != group_key:
+            group_key, holders = key, {}
+        if entry.get("status") == "304":
+            holder = holders.get(entry.get("digest", ""))
+            if holder is None:
+                counts.unresolved_not_modified += 1
+                continue
+            resolved = {**holder, "url": entry.get("url", holder.get("url"))}
+            counts.lines += 1
+            yield f"{key} {timestamp} {json.dumps(resolved)}\n"
+            continue
+        if entry.get("digest") and (entry.get("status", "").startswith("2")
+                                    or entry.get("mime") == REVISIT_MIME):
+            holders[entry["digest"]] = entry
+        counts.lines += 1
+        yield line
+
+
 def write_cdxj(warc_files: Sequence[Path], output: str | Path, root: str | Path) -> int:
     """Index ``warc_files`` into ``output`` (sorted CDXJ); return the number of lines.
 
     ``filename`` in each line is relative to ``root``, where a replay tool finds the files.
     """
+    return write_cdxj_counted(warc_files, output, root).lines
+
+
+def write_cdxj_counted(
+    warc_files: Sequence[Path], output: str | Path, root: str | Path
+) -> IndexCounts:
+    """`write_cdxj`, returning what the index holds and what was left out."""
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")
-    lines = io.StringIO()
-    write_cdx_index(lines, [str(p) for p in warc_files], {"sort": True, "dir_root": str(root)})
-    kept = [line for line in lines.getvalue().splitlines(keepends=True) if _replayable(line)]
-    with partial.open("w", encoding="utf-8") as stream:
-        stream.writelines(kept)
+    counts = IndexCounts()
+    with tempfile.TemporaryDirectory(prefix=".index-", dir=output.parent) as scratch:
+        sorted_path = sorted_cdxj(warc_files, root, Path(scratch))
+        with sorted_path.open(encoding="utf-8") as lines, partial.open(
+            "w", encoding="utf-8"
+        ) as stream:
+            stream.writelines(replayable_lines(lines, counts))
     os.replace(partial, output)
-    return len(kept)
+    return counts
 
 
-def _replayable(line: str) -> bool:
-    fields = line.split(" ", 2)
+def _split(line: str) -> tuple[str, str, dict | None]:
+    fields = line.rstrip("\n").split(" ", 2)
     if len(fields) < 3:
-        return True
+        return line, "", None
     try:
-        return json.loads(fields[2]).get("status") != "304"
+        return fields[0], fields[1], json.loads(fields[2])
     except ValueError:
-        return True
+        return fields[0], fields[1], None

@@ -1,11 +1,23 @@
 """Package an archive's WARC files as a WACZ, with the archived articles as its pages.
 
-:func:`write_wacz` calls the ``wacz`` package (Webrecorder's reference
-implementation) to build the zip: ``archive/`` (the WARC files), ``indexes/``
-(a compressed CDXJ index), ``pages/pages.jsonl`` and ``datapackage.json`` with a
-sha256 of every file.  The pages are ours, not detected: one line per archived
-article with its URL, capture time and title, so ReplayWeb.page opens the WACZ on a
-list of articles rather than of every image and listing page.
+:func:`write_wacz` writes the WACZ 1.1.1 zip: ``archive/`` (the WARC files, stored),
+``indexes/index.cdx.gz`` with ``indexes/index.idx`` (our CDXJ index in gzip blocks,
+cdxj-indexer's compressed format, which ReplayWeb.page loads block by block),
+``pages/pages.jsonl`` and ``datapackage.json`` / ``datapackage-digest.json`` with a
+sha256 of every file; ``wacz validate`` (Webrecorder's reference implementation) then
+judges it.  The pages are ours, not detected: one line per archived article with its
+URL, capture time and title, so ReplayWeb.page opens the WACZ on a list of articles
+rather than of every image and listing page.
+
+Why not ``wacz create``: it indexes the WARC files itself, and its index lists each
+``304 Not Modified`` revalidation as a capture of its own, which replays as a blank page;
+ours points a revalidation at the page it confirmed (``storage/index.py``).  Writing the
+zip here also streams the pages from the store instead of holding them, and needs no
+temporary copy of the pages file.
+
+The zip is written as a hidden ``.<name>.<pid>.partial`` beside the output, validated,
+and only then renamed: a killed or failed run never leaves a file that looks like a
+WACZ.  :func:`remove_stale_partials` clears what a killed run left.
 
 This module reads no settings and has no Scrapy imports.
 """
@@ -13,19 +25,34 @@ This module reads no settings and has no Scrapy imports.
 from __future__ import annotations
 
 import contextlib
+import glob
+import hashlib
 import io
 import json
+import logging
 import os
+import shutil
 import tempfile
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib.metadata import version
 from pathlib import Path
 
+from cdxj_indexer.main import CompressedWriter
 from wacz.main import main as wacz_main
 from warcio.archiveiterator import ArchiveIterator
-from warcio.timeutils import iso_date_to_timestamp
+
+from storage.index import IndexCounts, replayable_lines, sorted_cdxj
+
+logger = logging.getLogger(__name__)
 
 PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "Archived articles"}
+WACZ_VERSION = "1.1.1"
+# Lines per gzip block of the index: cdxj-indexer's and py-wacz's default.
+INDEX_BLOCK_LINES = 3000
+_COPY_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -37,10 +64,21 @@ class Page:
     title: str | None = None
 
 
+@dataclass(frozen=True)
+class PackageCounts:
+    """What a WACZ holds."""
+
+    warc_files: int
+    pages: int
+    index: IndexCounts
+
+
 def capture_date(warc_directory: Path, pointer: dict | None) -> str | None:
     """Return the ``WARC-Date`` of the record a pointer names, or ``None`` if unreadable."""
     if not pointer:
         return None
+    if pointer.get("date"):
+        return pointer["date"]
     path = warc_directory / pointer["filename"]
     try:
         with path.open("rb") as stream:
@@ -51,55 +89,191 @@ def capture_date(warc_directory: Path, pointer: dict | None) -> str | None:
         return None
 
 
-def article_pages(articles: Iterable[dict], warc_directory: Path) -> list[Page]:
+def article_pages(articles: Iterable[dict], warc_directory: Path) -> Iterable[Page]:
     """Pages for stored articles: the archived URL at its capture time (else the fetch time)."""
-    pages = []
     for article in articles:
         pointer = article.get("warc")
         url = (pointer or {}).get("target_uri") or article["url"]
         ts = capture_date(warc_directory, pointer) or article.get("fetched")
         if ts:
-            pages.append(Page(url=url, ts=ts, title=article.get("title")))
-    return pages
+            yield Page(url=url, ts=ts, title=article.get("title"))
 
 
-def write_pages_jsonl(pages: Iterable[Page], stream: io.TextIOBase) -> int:
-    """Write pages.jsonl (header line, then one page per line); return the number of pages."""
+def write_pages_jsonl(pages: Iterable[Page], stream: io.TextIOBase) -> Page | None:
+    """Write pages.jsonl (header line, then one page per line); return the newest page."""
     stream.write(json.dumps(PAGES_HEADER) + "\n")
-    count = 0
+    newest = None
     for number, page in enumerate(pages):
         line = {"id": f"article-{number}", "url": page.url, "ts": page.ts}
         if page.title:
             line["title"] = page.title
         stream.write(json.dumps(line, ensure_ascii=False) + "\n")
-        count += 1
-    return count
+        if newest is None or page.ts > newest.ts:
+            newest = page
+    return newest
+
+
+def partial_path(output: Path) -> Path:
+    """Where a run writes ``output`` before it is validated: hidden, named by the process."""
+    return output.with_name(f".{output.name}.{os.getpid()}.partial")
+
+
+def scratch_directory(output: Path) -> tempfile.TemporaryDirectory:
+    """A temporary directory beside ``output`` for this run (the sorted index)."""
+    return tempfile.TemporaryDirectory(prefix=f".{output.name}.{os.getpid()}.", suffix=".tmp",
+                                       dir=output.parent)
+
+
+def remove_stale_partials(output: Path) -> list[Path]:
+    """Remove what killed runs left for ``output`` (their process is gone); return them.
+
+    That is the hidden ``.partial`` file and ``.tmp`` directory of each run, and the
+    ``<output>.partial`` that versions before these names left.
+    """
+    removed = []
+    prefix = f".{output.name}."
+    for leftover in output.parent.glob(f"{glob.escape(prefix)}*"):
+        rest = leftover.name[len(prefix):]
+        pid, _, suffix = rest.partition(".")
+        if not pid.isdigit() or not suffix.endswith(("partial", "tmp")):
+            continue
+        if _process_alive(int(pid)):
+            continue  # another run is writing it right now
+        removed.append(leftover)
+    legacy = output.with_name(output.name + ".partial")
+    if legacy.is_file():
+        removed.append(legacy)
+    for leftover in removed:
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class _HashingWriter(io.RawIOBase):
+    """A writable stream that hashes and counts what passes through it."""
+
+    def __init__(self, target) -> None:
+        super().__init__()
+        self.target = target
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.sha256.update(data)
+        self.size += len(data)
+        self.target.write(data)
+        return len(data)
 
 
 def write_wacz(
-    warc_files: Sequence[Path], pages: Sequence[Page], output: str | Path, *, title: str
-) -> None:
-    """Write ``output`` (a ``.wacz``) holding ``warc_files`` with ``pages`` as its page list."""
+    warc_files: Sequence[Path],
+    pages: Iterable[Page],
+    output: str | Path,
+    *,
+    title: str,
+    warc_root: Path,
+) -> PackageCounts:
+    """Write ``output`` (a ``.wacz``) holding ``warc_files`` with ``pages`` as its page list.
+
+    ``warc_root`` is the directory the WARC files are in.  Raises ``ValueError`` (with
+    ``wacz validate``'s report) when the result does not validate; nothing is left then.
+    """
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(output.name + ".partial")
-    with tempfile.TemporaryDirectory() as scratch:
-        pages_file = Path(scratch) / "pages.jsonl"
-        with pages_file.open("w", encoding="utf-8") as stream:
-            write_pages_jsonl(pages, stream)
-        arguments = ["create", "--output", str(partial), "--pages", str(pages_file),
-                     "--copy-pages", "--title", title]
-        if pages:
-            # The main page ReplayWeb.page opens first: the newest article.
-            newest = max(pages, key=lambda page: page.ts)
-            arguments += ["--url", newest.url, "--ts", iso_date_to_timestamp(newest.ts)]
-        # The wacz package reports progress with print(); keep the command's output ours.
-        with contextlib.redirect_stdout(io.StringIO()) as chatter:
-            status = wacz_main([*arguments, *map(str, warc_files)])
-    if status:
+    for leftover in remove_stale_partials(output):
+        logger.warning("Removed %s, left by an interrupted run", leftover)
+    partial = partial_path(output)
+    resources: list[dict] = []
+
+    def add(archive: zipfile.ZipFile, name: str, write, compress: bool) -> None:
+        info = zipfile.ZipInfo(name, datetime.now(timezone.utc).timetuple()[:6])
+        info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+        with archive.open(info, "w", force_zip64=True) as entry:
+            hashing = _HashingWriter(entry)
+            write(hashing)
+        resources.append({"name": Path(name).name.lower(), "path": name,
+                          "hash": "sha256:" + hashing.sha256.hexdigest(), "bytes": hashing.size})
+
+    try:
+        with zipfile.ZipFile(partial, "x", allowZip64=True) as archive:
+            for path in warc_files:
+                def copy_warc(stream, path=path) -> None:
+                    with path.open("rb") as source:
+                        shutil.copyfileobj(source, stream, _COPY_CHUNK)
+                add(archive, f"archive/{path.name}", copy_warc, compress=False)
+            index_counts, idx = IndexCounts(), io.StringIO()
+            with scratch_directory(output) as scratch:
+                sorted_path = sorted_cdxj(warc_files, warc_root, Path(scratch))
+
+                def write_index(stream) -> None:
+                    blocks = CompressedWriter(idx, data_out=stream, num_lines=INDEX_BLOCK_LINES,
+                                              data_out_name="index.cdx.gz", digest_records=True)
+                    with sorted_path.open(encoding="utf-8") as lines:
+                        for line in replayable_lines(lines, index_counts):
+                            blocks.write(line)
+                    if blocks.block:
+                        blocks.flush()
+                add(archive, "indexes/index.cdx.gz", write_index, compress=False)
+            add(archive, "indexes/index.idx",
+                lambda stream: stream.write(idx.getvalue().encode("utf-8")), compress=True)
+            page_count = 0
+            newest: Page | None = None
+
+            def write_pages(stream) -> None:
+                nonlocal newest, page_count
+                text = io.TextIOWrapper(stream, encoding="utf-8", newline="\n")
+
+                def counted(items: Iterable[Page]) -> Iterable[Page]:
+                    nonlocal page_count
+                    for page in items:
+                        page_count += 1
+                        yield page
+                newest = write_pages_jsonl(counted(pages), text)
+                text.flush()
+                text.detach()
+            add(archive, "pages/pages.jsonl", write_pages, compress=True)
+            package = {
+                "profile": "data-package",
+                "resources": resources,
+                "title": title,
+                "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "wacz_version": WACZ_VERSION,
+                "software": f"provincial-news-archiver (py-wacz {version('wacz')} validates)",
+            }
+            if newest is not None:
+                # The main page ReplayWeb.page opens first: the newest article.
+                package["mainPageURL"] = newest.url
+                package["mainPageDate"] = newest.ts
+            package_bytes = json.dumps(package, indent=2).encode("utf-8")
+            archive.writestr("datapackage.json", package_bytes)
+            archive.writestr("datapackage-digest.json", json.dumps({
+                "path": "datapackage.json",
+                "hash": "sha256:" + hashlib.sha256(package_bytes).hexdigest(),
+            }, indent=2))
+        valid, report = validate_wacz(partial)
+        if not valid:
+            raise ValueError(f"{output} would not validate (wacz validate):\n{report[-2000:]}")
+        os.replace(partial, output)
+    finally:
         partial.unlink(missing_ok=True)
-        raise RuntimeError(f"wacz create failed for {output}: {chatter.getvalue()[-2000:]}")
-    os.replace(partial, output)
+    return PackageCounts(len(warc_files), page_count, index_counts)
 
 
 def validate_wacz(path: str | Path) -> tuple[bool, str]:

@@ -7,8 +7,10 @@ an extra ``.open`` suffix while being written; when a file reaches ``max_size`` 
 the writer is closed it is flushed, fsynced and renamed to its final name.  Every
 file starts with a ``warcinfo`` record.
 
-Each exchange becomes a ``response`` record holding the bytes as received (headers
-in order with duplicates, body still content-encoded) followed by a ``request``
+Each exchange becomes a ``response`` record holding the body as received (still
+content-encoded) and the headers as Scrapy hands them over: values byte for byte and
+repeats kept, names title-cased and grouped by name, the standard reason phrase (see
+docs/archivist.md for exactly what is kept), followed by a ``request``
 record that names the response in ``WARC-Concurrent-To``, both with sha1/base32
 block and payload digests.  Response, request, revisit and metadata records are
 serialised here, byte for byte as warcio would (the tests compare), because warcio's
@@ -21,7 +23,11 @@ Deduplication: given a :class:`~storage.warc_digests.DigestIndex`, a successful
 (2xx, complete, non-empty) response whose payload digest was archived before is
 written as a ``revisit`` record (WARC/1.1 identical-payload-digest profile, HTTP
 headers only) with ``WARC-Refers-To``, ``WARC-Refers-To-Target-URI`` and
-``WARC-Refers-To-Date`` naming the original.  Within the open file the writer keeps
+``WARC-Refers-To-Date`` naming the original.  A ``304 Not Modified`` answer to a
+conditional request, given the capture it ``confirms``, is written the same way with the
+server-not-modified profile (HTTP headers of the 304, the confirmed capture's payload
+digest), as Heritrix does: replay tools resolve it to the page it confirms, where a
+plain 304 response would replay as an empty page.  Within the open file the writer keeps
 its own digests and hands them to the index only once the file is closed, fsynced
 and renamed, so a revisit never refers to a record that a crash could lose.
 
@@ -81,6 +87,7 @@ ORIGINAL_TRANSFER_ENCODING = "X-Archive-Orig-Transfer-Encoding"
 CONFORMS_TO = "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
 DEFAULT_COMPRESSION_LEVEL = 6
 REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+NOT_MODIFIED_PROFILE = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 RESPONSE_CONTENT_TYPE = "application/http; msgtype=response"
 REQUEST_CONTENT_TYPE = "application/http; msgtype=request"
 
@@ -107,9 +114,12 @@ class WarcPointer:
     """Where a response record lives: enough to read it back without an index.
 
     ``filename`` is the file's final name (without ``.open``), ``offset`` and
-    ``length`` delimit the record's gzip member in that file.  ``record_type`` is
-    ``"response"``, or ``"revisit"`` when the payload was archived before; then
-    ``refers_to`` is the ``WARC-Record-ID`` of the original response.
+    ``length`` delimit the record's gzip member in that file; ``date`` is its
+    ``WARC-Date``.  ``record_type`` is ``"response"``, or ``"revisit"`` when the
+    payload was archived before (or the server answered ``304 Not Modified``); then
+    ``refers_to`` is the ``WARC-Record-ID`` of the original response and
+    ``original`` says where that response is (``filename``, ``record_id``,
+    ``offset``, ``length``, ``date``, ``target_uri``): the payload in one step.
     """
 
     filename: str
@@ -120,6 +130,8 @@ class WarcPointer:
     target_uri: str
     record_type: str = "response"
     refers_to: str | None = None
+    date: str | None = None
+    original: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Return the pointer as a plain dict (for items and JSON)."""
@@ -398,13 +410,17 @@ class WarcWriter:
         body: bytes,
         ip_address: str | None = None,
         truncated: str | None = None,
+        confirms: OriginalCapture | None = None,
     ) -> WarcPointer:
         """Write a ``response`` record, then its ``request`` record, and point at the response.
 
         Header values are expected as latin-1 decoded bytes so they are stored
         exactly as received.  ``body`` is the raw message body (still
         content-encoded).  ``truncated`` becomes ``WARC-Truncated`` (e.g.
-        ``"disconnect"``) when the body is known to be incomplete.  The pair always
+        ``"disconnect"``) when the body is known to be incomplete.  ``confirms`` is the
+        capture a conditional request revalidated: a ``304`` answer then becomes a
+        ``revisit`` record (server-not-modified profile) referring to it, with its
+        payload digest, so replay tools show that capture's page.  The pair always
         lands in one file; the file is rotated afterwards once it reaches
         ``max_size``, so a single oversized exchange makes a single oversized file.
         """
@@ -420,6 +436,11 @@ class WarcWriter:
         dedup = dedup and not truncated
         if dedup:
             original = self._pending_digests.get(digest) or self.digest_index.lookup(digest)
+        not_modified = status == 304 and confirms is not None
+        if not_modified:
+            original = confirms
+            # The 304 holds no payload: the one it confirms is the original's.
+            digest = confirms.digest
 
         response_warc_headers = {
             "WARC-Type": "revisit" if original else "response",
@@ -440,9 +461,12 @@ class WarcWriter:
         if original:
             response_warc_headers["WARC-Refers-To"] = original.record_id
             # warcio's order for a revisit: profile, original, then the digest.
-            response_warc_headers["WARC-Profile"] = REVISIT_PROFILE
+            response_warc_headers["WARC-Profile"] = (
+                NOT_MODIFIED_PROFILE if not_modified else REVISIT_PROFILE
+            )
             response_warc_headers["WARC-Refers-To-Target-URI"] = original.target_uri
-            response_warc_headers["WARC-Refers-To-Date"] = original.warc_date
+            if original.warc_date:
+                response_warc_headers["WARC-Refers-To-Date"] = original.warc_date
             response_warc_headers["WARC-Payload-Digest"] = digest
             # The block is the HTTP headers alone; the payload is the original's.
             response_record = record_bytes(
@@ -482,7 +506,7 @@ class WarcWriter:
             self.revisits_written += 1
         elif dedup:
             self._pending_digests[digest] = OriginalCapture(
-                digest, response_id, url, date, self._final_name
+                digest, response_id, url, date, self._final_name, offset, len(response_bytes)
             )
         pointer = WarcPointer(
             filename=self._final_name,
@@ -493,6 +517,8 @@ class WarcWriter:
             target_uri=url,
             record_type="revisit" if original else "response",
             refers_to=original.record_id if original else None,
+            date=date,
+            original=original.location() if original else None,
         )
         # _append leaves the file position at the end of what it wrote.
         if offset + len(pair) >= self.max_size:

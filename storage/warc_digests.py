@@ -19,6 +19,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 
@@ -28,9 +29,13 @@ CREATE TABLE IF NOT EXISTS payload_digests (
     record_id TEXT NOT NULL,
     target_uri TEXT NOT NULL,
     warc_date TEXT NOT NULL,
-    filename TEXT NOT NULL
+    filename TEXT NOT NULL,
+    record_offset INTEGER,
+    record_length INTEGER
 )
 """
+# Indexes made before originals carried their place in the file lack these two columns.
+_LOCATION_COLUMNS = ("record_offset", "record_length")
 
 
 # sha1 of no bytes: an empty body is never an original.
@@ -39,13 +44,27 @@ EMPTY_PAYLOAD_DIGEST = "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ"
 
 @dataclass(frozen=True)
 class OriginalCapture:
-    """The first record that archived a payload: what a revisit record refers to."""
+    """The first record that archived a payload: what a revisit record refers to.
+
+    ``offset`` and ``length`` delimit the record's gzip member in ``filename``, so a revisit's
+    pointer leads to the payload in one step (``None`` only while an index made before they were
+    kept has not been completed by `DigestIndex.locate_missing`).
+    """
 
     digest: str
     record_id: str
     target_uri: str
     warc_date: str
     filename: str
+    offset: int | None = None
+    length: int | None = None
+
+    def location(self) -> dict[str, Any]:
+        """Where the payload is, in the shape of a `WarcPointer`'s ``original``."""
+        return {
+            "filename": self.filename, "record_id": self.record_id, "offset": self.offset,
+            "length": self.length, "date": self.warc_date, "target_uri": self.target_uri,
+        }
 
 
 def originals_in(path: Path) -> Iterator[OriginalCapture]:
@@ -55,7 +74,8 @@ def originals_in(path: Path) -> Iterator[OriginalCapture]:
     to index a file recovered after a crash, whose digests the crashed writer never indexed.
     """
     with path.open("rb") as stream:
-        for record in ArchiveIterator(stream):
+        records = ArchiveIterator(stream)
+        for record in records:
             headers = record.rec_headers
             if record.rec_type != "response" or headers.get_header("WARC-Truncated"):
                 continue
@@ -63,9 +83,11 @@ def originals_in(path: Path) -> Iterator[OriginalCapture]:
             digest = headers.get_header("WARC-Payload-Digest")
             if not status.startswith("2") or not digest or digest == EMPTY_PAYLOAD_DIGEST:
                 continue
+            records.read_to_end(record)
             yield OriginalCapture(
                 digest, headers.get_header("WARC-Record-ID"), headers.get_header("WARC-Target-URI"),
-                headers.get_header("WARC-Date"), path.name,
+                headers.get_header("WARC-Date"), path.name, records.get_record_offset(),
+                records.get_record_length(),
             )
 
 
@@ -80,13 +102,17 @@ class DigestIndex:
         # WAL: a reader (e.g. a report) never blocks the crawl's writes.
         self._connection.execute("PRAGMA journal_mode=WAL")
         self._connection.execute(_SCHEMA)
+        columns = {row[1] for row in self._connection.execute("PRAGMA table_info(payload_digests)")}
+        for column in _LOCATION_COLUMNS:
+            if column not in columns:
+                self._connection.execute(f"ALTER TABLE payload_digests ADD COLUMN {column} INTEGER")
         self._connection.commit()
 
     def lookup(self, digest: str) -> OriginalCapture | None:
         """Return the original capture of ``digest``, or ``None`` if it was never archived."""
         row = self._connection.execute(
-            "SELECT digest, record_id, target_uri, warc_date, filename"
-            " FROM payload_digests WHERE digest = ?",
+            "SELECT digest, record_id, target_uri, warc_date, filename, record_offset,"
+            " record_length FROM payload_digests WHERE digest = ?",
             (digest,),
         ).fetchone()
         return OriginalCapture(*row) if row else None
@@ -95,13 +121,36 @@ class DigestIndex:
         """Remember ``captures`` (the first capture of a digest wins) and commit."""
         with self._connection:
             self._connection.executemany(
-                "INSERT OR IGNORE INTO payload_digests"
-                " (digest, record_id, target_uri, warc_date, filename) VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO payload_digests (digest, record_id, target_uri, warc_date,"
+                " filename, record_offset, record_length) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (c.digest, c.record_id, c.target_uri, c.warc_date, c.filename)
+                    (c.digest, c.record_id, c.target_uri, c.warc_date, c.filename, c.offset,
+                     c.length)
                     for c in captures
                 ],
             )
+
+    def locate_missing(self, warc_dir: str | Path) -> int:
+        """Fill in where each original lies in its file, for entries indexed without it.
+
+        Reads each file named by such entries once (an index made before this was kept); returns
+        how many entries were completed. Files that are gone are left as they are.
+        """
+        filenames = [row[0] for row in self._connection.execute(
+            "SELECT DISTINCT filename FROM payload_digests WHERE record_offset IS NULL")]
+        completed = 0
+        for filename in filenames:
+            path = Path(warc_dir) / filename
+            if not path.exists():
+                continue
+            with self._connection:
+                for capture in originals_in(path):
+                    completed += self._connection.execute(
+                        "UPDATE payload_digests SET record_offset = ?, record_length = ?"
+                        " WHERE record_id = ? AND record_offset IS NULL",
+                        (capture.offset, capture.length, capture.record_id),
+                    ).rowcount
+        return completed
 
     def __len__(self) -> int:
         """Return how many payloads the index knows."""

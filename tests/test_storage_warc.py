@@ -310,6 +310,8 @@ def test_pointer_leads_to_the_response_record(tmp_path: Path) -> None:
         "target_uri": "https://baonamdinh.vn/b.html",
         "record_type": "response",
         "refers_to": None,
+        "date": record.rec_headers.get_header("WARC-Date"),
+        "original": None,
     }
 
 
@@ -706,3 +708,82 @@ def test_metadata_records_are_the_bytes_warcio_would_write(tmp_path: Path) -> No
         warc_headers_dict={k: v for k, v in metadata.headers.items() if k not in generated},
     ))
     assert ours == reference.getvalue()
+
+
+def read_at(directory: Path, where: dict) -> bytes:
+    """The payload of the record at a pointer's (or an ``original``'s) place, as warcio reads it."""
+    with (directory / where["filename"]).open("rb") as stream:
+        stream.seek(where["offset"])
+        member = stream.read(where["length"])
+    return next(iter(ArchiveIterator(io.BytesIO(member)))).content_stream().read()
+
+
+def test_a_revisit_pointer_names_where_the_payload_is(tmp_path: Path) -> None:
+    index = DigestIndex(tmp_path / "digests.sqlite3")
+    with make_writer(tmp_path, digest_index=index) as writer:
+        original = write_page(writer, "/a.html")
+        same_file = write_page(writer, "/a.html")
+    with make_writer(tmp_path, digest_index=index, prefix="next") as writer:
+        next_crawl = write_page(writer, "/b.html")
+    index.close()
+    assert original.original is None and original.date
+    for revisit in (same_file, next_crawl):
+        assert revisit.record_type == "revisit" and read_at(tmp_path, revisit.as_dict()) == b""
+        assert revisit.original == {
+            "filename": original.filename, "record_id": original.record_id,
+            "offset": original.offset, "length": original.length, "date": original.date,
+            "target_uri": original.target_uri,
+        }
+        assert read_at(tmp_path, revisit.original) == HTML
+
+
+def test_a_digest_index_from_before_locations_is_completed(tmp_path: Path) -> None:
+    import sqlite3
+
+    with make_writer(tmp_path) as writer:
+        original = write_page(writer, "/a.html")
+    old = tmp_path / "old.sqlite3"
+    with sqlite3.connect(old) as db:  # the schema of earlier versions
+        db.execute("CREATE TABLE payload_digests (digest TEXT PRIMARY KEY, record_id TEXT NOT NULL,"
+                   " target_uri TEXT NOT NULL, warc_date TEXT NOT NULL, filename TEXT NOT NULL)")
+        db.execute("INSERT INTO payload_digests VALUES (?, ?, ?, ?, ?)",
+                   (original.payload_digest, original.record_id, original.target_uri,
+                    original.date, original.filename))
+    db.close()
+    index = DigestIndex(old)
+    assert index.lookup(original.payload_digest).offset is None
+    assert index.locate_missing(tmp_path) == 1
+    found = index.lookup(original.payload_digest)
+    assert (found.offset, found.length) == (original.offset, original.length)
+    with make_writer(tmp_path / "next", digest_index=index) as writer:
+        revisit = write_page(writer, "/a.html")
+    index.close()
+    assert read_at(tmp_path, revisit.original) == HTML
+
+
+def test_a_304_given_the_capture_it_confirms_is_a_server_not_modified_revisit(
+    tmp_path: Path,
+) -> None:
+    from storage.warc_digests import OriginalCapture
+
+    with make_writer(tmp_path) as writer:
+        original = write_page(writer, "/a.html")
+        confirmed = OriginalCapture(original.payload_digest, original.record_id,
+                                    original.target_uri, original.date, original.filename,
+                                    original.offset, original.length)
+        not_modified = write_page(writer, "/a.html", status=304, reason="Not Modified",
+                                  body=b"", confirms=confirmed)
+        plain = write_page(writer, "/b.html", status=304, reason="Not Modified", body=b"")
+    records = {r.headers["WARC-Record-ID"]: r for r in read_records(tmp_path / original.filename)}
+    revisit = records[not_modified.record_id]
+    assert revisit.rec_type == "revisit" and revisit.content == b""
+    assert revisit.headers["WARC-Profile"] == (
+        "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+    )
+    assert revisit.headers["WARC-Refers-To"] == original.record_id
+    assert revisit.headers["WARC-Refers-To-Date"] == original.date
+    assert revisit.headers["WARC-Payload-Digest"] == original.payload_digest
+    assert revisit.http_headers.get_statuscode() == "304"
+    assert read_at(tmp_path, not_modified.original) == HTML
+    assert records[plain.record_id].rec_type == "response"  # nothing to confirm
+    assert warcio_check(tmp_path / original.filename).returncode == 0

@@ -3,7 +3,8 @@
 Indexes every closed WARC file in ``WARC_DIR`` (default ``<ARCHIVE_DIR>/warc``) into
 ``<ARCHIVE_DIR>/index.cdxj`` (``--output`` to change), sorted, with file names
 relative to the WARC directory: the index pywb's ``cdx-server``/``wayback`` and other
-CDXJ readers use to find a capture by URL and time.
+CDXJ readers use to find a capture by URL and time.  A 304 revalidation is indexed at
+its time with the place of the page it confirmed (``storage/index.py``).
 
 Settings: ``ARCHIVE_DIR``, ``WARC_DIR``.
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from storage.index import closed_warc_files, write_cdxj
+from storage.index import closed_warc_files, write_cdxj_counted
 
 
 def warc_directory(settings) -> Path:
@@ -43,5 +44,9 @@ class Command(ScrapyCommand):
             raise UsageError(f"No closed WARC files in {directory}: crawl first")
         output = Path(opts.output or Path(self.settings.get("ARCHIVE_DIR") or "archive")
                       / "index.cdxj")
-        lines = write_cdxj(files, output, directory)
-        print(f"Indexed {len(files)} WARC files from {directory}: {lines} captures in {output}")
+        counts = write_cdxj_counted(files, output, directory)
+        print(f"Indexed {len(files)} WARC files from {directory}: {counts.lines} captures in "
+              f"{output}")
+        if counts.unresolved_not_modified:
+            print(f"Left out {counts.unresolved_not_modified} 304 revalidations whose confirmed "
+                  f"capture is not in these files")

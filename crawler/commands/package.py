@@ -2,7 +2,8 @@
 
 Puts every closed WARC file of ``WARC_DIR`` (default ``<ARCHIVE_DIR>/warc``) into a
 WACZ with its CDXJ index and ``pages/pages.jsonl`` listing the archived articles of
-the article store (URL, capture time, title), then runs ``wacz validate`` on it.
+the article store (URL, capture time, title), then runs ``wacz validate`` on it before it
+gets its name (``storage/package.py``): a WACZ that does not validate is not kept.
 ``--site ID`` keeps the pages of one site (the WARC files are always all included).
 
 Settings: ``ARCHIVE_DIR``, ``WARC_DIR``, ``ARTICLES_DB``, ``WARC_IS_PART_OF`` (the title).
@@ -11,6 +12,9 @@ Settings: ``ARCHIVE_DIR``, ``WARC_DIR``, ``ARTICLES_DB``, ``WARC_IS_PART_OF`` (t
 from __future__ import annotations
 
 import argparse
+import contextlib
+from collections.abc import Iterable
+from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
@@ -19,7 +23,7 @@ from crawler.commands.index import warc_directory
 from crawler.pipelines.store import articles_db_path
 from storage.articles import ArticleStore
 from storage.index import closed_warc_files
-from storage.package import article_pages, validate_wacz, write_wacz
+from storage.package import article_pages, remove_stale_partials, write_wacz
 
 
 class Command(ScrapyCommand):
@@ -47,17 +51,23 @@ class Command(ScrapyCommand):
         if not files:
             raise UsageError(f"No closed WARC files in {directory}: crawl first")
         db = articles_db_path(self.settings)
-        articles = []
-        if db.exists():
-            with ArticleStore(db) as store:
-                articles = list(store.iter_articles(site=opts.site))
-        pages = article_pages(articles, directory)
         title = opts.title or self.settings.get("WARC_IS_PART_OF") or "provincial-news-archiver"
-        write_wacz(files, pages, opts.output, title=title)
-        valid, report = validate_wacz(opts.output)
-        if not valid:
-            self.exitcode = 1
-            print(f"{opts.output} was written but does not validate:\n{report}")
-            return
-        print(f"Wrote {opts.output}: {len(files)} WARC files, {len(pages)} article pages; "
-              f"wacz validate passed")
+        for leftover in remove_stale_partials(Path(opts.output)):
+            print(f"Removed {leftover}, left by an interrupted run")
+        with contextlib.ExitStack() as stack:
+            articles: Iterable[dict] = ()
+            if db.exists():
+                store = stack.enter_context(ArticleStore(db))
+                articles = store.iter_articles(site=opts.site)
+            try:
+                counts = write_wacz(files, article_pages(articles, directory), opts.output,
+                                    title=title, warc_root=directory)
+            except ValueError as error:
+                self.exitcode = 1
+                print(error)
+                return
+        print(f"Wrote {opts.output}: {counts.warc_files} WARC files, {counts.pages} article "
+              f"pages; wacz validate passed")
+        if counts.index.unresolved_not_modified:
+            print(f"Left out of its index {counts.index.unresolved_not_modified} 304 "
+                  f"revalidations whose confirmed capture is not in these files")

@@ -15,7 +15,9 @@ Cookie)::
     }
 
 A pointer to the response record (``storage.warc.WarcPointer.as_dict()``) is stored
-in ``request.meta["warc"]``, so callbacks read ``response.meta["warc"]``.  A request
+in ``request.meta["warc"]``, so callbacks read ``response.meta["warc"]``.  A conditional
+request carries the pointer of the capture it revalidates in ``meta["warc_confirms"]``:
+a ``304`` answer is then archived as a server-not-modified ``revisit`` of that capture.  A request
 opts out with ``meta={"dont_archive": True}``.  Responses served from Scrapy's HTTP
 cache (flag ``cached``) and non-HTTP schemes are not captures and are skipped.
 
@@ -74,7 +76,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from storage.warc import DEFAULT_COMPRESSION_LEVEL, WarcWriter
-from storage.warc_digests import DigestIndex, originals_in
+from storage.warc_digests import DigestIndex, OriginalCapture, originals_in
 from storage.warc_recovery import recover_directory
 
 if TYPE_CHECKING:
@@ -115,6 +117,26 @@ def http_version(protocol: str | None) -> str:
         # Scrapy's HTTP/2 handler reports the ALPN id; the status line wants a version.
         return "HTTP/2"
     return protocol
+
+
+def confirmed_capture(request: Request) -> OriginalCapture | None:
+    """The capture a conditional request revalidates (``meta["warc_confirms"]``), if any.
+
+    The spider sets it to the pointer of the URL's last archived page (`WarcPointer.as_dict`);
+    for a revisit, the bytes are in the capture it refers to.
+    """
+    pointer = request.meta.get("warc_confirms")
+    if not pointer:
+        return None
+    where = pointer.get("original") or pointer
+    if not where.get("record_id") or not pointer.get("payload_digest"):
+        return None
+    return OriginalCapture(
+        digest=pointer["payload_digest"], record_id=where["record_id"],
+        target_uri=where.get("target_uri") or pointer.get("target_uri") or request.url,
+        warc_date=where.get("date") or "", filename=where["filename"],
+        offset=where.get("offset"), length=where.get("length"),
+    )
 
 
 def reason_phrase(status: int) -> str:
@@ -291,6 +313,7 @@ class WarcCaptureMiddleware:
                 body=response.body,
                 ip_address=str(response.ip_address) if response.ip_address else None,
                 truncated=self._truncation(response),
+                confirms=confirmed_capture(request) if response.status == 304 else None,
             )
         except Exception as error:
             request.meta.pop("warc", None)
@@ -335,6 +358,9 @@ class WarcCaptureMiddleware:
         if self._writer is None:
             if self.digest_db is not None:
                 self._digest_index = DigestIndex(self.digest_db)
+                # An index from before originals carried their place: revisits point at bytes.
+                if located := self._digest_index.locate_missing(self.directory):
+                    logger.info("Located %d archived originals in %s", located, self.directory)
             self._writer = WarcWriter(
                 self.directory,
                 prefix=self.prefix,

@@ -1,0 +1,87 @@
+"""`scrapy package` leaves a WACZ or nothing: a killed run's leftovers never look like a result."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+from storage.package import remove_stale_partials, write_wacz
+from storage.warc import WarcWriter
+from tests.conftest import PROJECT_ROOT
+
+
+def archive_of(directory: Path, pages: int, body_size: int) -> Path:
+    """A WARC directory with ``pages`` responses of ``body_size`` incompressible bytes."""
+    warc = directory / "warc"
+    with WarcWriter(warc, prefix="news", hostname="box", compression_level=0) as writer:
+        for number in range(pages):
+            writer.write_exchange(
+                url=f"https://baonamdinh.vn/{number}.jpg", method="GET",
+                request_headers=[("Host", "baonamdinh.vn")], request_body=b"",
+                protocol="HTTP/1.1", status=200, reason="OK",
+                response_headers=[("Content-Type", "image/jpeg")], body=os.urandom(body_size),
+            )
+    return warc
+
+
+def package_command(archive: Path, output: Path) -> list[str]:
+    return [sys.executable, "-m", "scrapy", "package", "--output", str(output),
+            "-s", f"ARCHIVE_DIR={archive}"]
+
+
+def test_a_killed_package_leaves_no_wacz_and_the_next_run_cleans_up(tmp_path):
+    archive = tmp_path / "archive"
+    archive_of(archive, pages=12, body_size=8 << 20)
+    output = tmp_path / "out" / "news.wacz"
+    output.parent.mkdir()
+    process = subprocess.Popen(package_command(archive, output), cwd=PROJECT_ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not any(output.parent.glob(".news.wacz.*.partial")):
+        assert process.poll() is None, "package ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    os.kill(process.pid, signal.SIGKILL)  # the command's own process, mid-write
+    process.wait()
+    leftovers = sorted(p.name for p in output.parent.iterdir())
+    assert leftovers and not output.exists()
+    assert all(name.startswith(".news.wacz.") for name in leftovers)  # hidden, named as partial
+
+    result = subprocess.run(package_command(archive, output), cwd=PROJECT_ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "left by an interrupted run" in result.stdout
+    assert sorted(p.name for p in output.parent.iterdir()) == ["news.wacz"]
+    with zipfile.ZipFile(output) as wacz:
+        assert sum(name.startswith("archive/") for name in wacz.namelist()) == 1
+        assert wacz.testzip() is None
+
+
+def test_leftovers_of_a_live_run_are_left_alone(tmp_path):
+    output = tmp_path / "news.wacz"
+    live = tmp_path / f".news.wacz.{os.getppid()}.partial"
+    dead = tmp_path / ".news.wacz.999999999.partial"
+    legacy = tmp_path / "news.wacz.partial"
+    scratch = tmp_path / ".news.wacz.999999999.abcd.tmp"
+    for path in (live, dead, legacy):
+        path.write_bytes(b"PK")
+    scratch.mkdir()
+    (scratch / "sorted.cdxj").write_text("x")
+    unrelated = tmp_path / ".news.wacz.notes"
+    unrelated.write_text("mine")
+    assert sorted(remove_stale_partials(output)) == sorted([dead, legacy, scratch])
+    assert live.exists() and unrelated.exists()
+    assert not dead.exists() and not legacy.exists() and not scratch.exists()
+
+
+def test_a_wacz_is_written_under_its_name_only_once_it_validates(tmp_path):
+    warc = archive_of(tmp_path, pages=2, body_size=1000)
+    output = tmp_path / "news.wacz"
+    counts = write_wacz(sorted(warc.glob("*.warc.gz")), [], output, title="t", warc_root=warc)
+    assert counts.warc_files == 1 and counts.pages == 0 and counts.index.lines >= 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["news.wacz", "warc"]
