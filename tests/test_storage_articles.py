@@ -118,7 +118,11 @@ def test_parquet_export_has_typed_columns_and_the_jsonl_values(store, tmp_path):
     complete = {
         "warc": {"filename": "a.warc.gz", "record_id": "<urn:uuid:1>", "offset": 0,
                  "length": 812, "payload_digest": "sha1:X", "target_uri": "http://x/a/",
-                 "record_type": "response", "refers_to": None},
+                 "record_type": "revisit", "refers_to": "<urn:uuid:0>",
+                 "date": "2026-11-29T10:00:00.5Z",
+                 "original": {"filename": "0.warc.gz", "record_id": "<urn:uuid:0>", "offset": 9,
+                              "length": 800, "date": "2026-11-28T10:00:00Z",
+                              "target_uri": "http://x/a/"}},
         "modified_source": None, "dates_disagree": False, "title_source": "selector",
         "lead_source": "selector", "body_source": "selector", "fallback": [],
     }

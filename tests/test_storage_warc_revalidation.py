@@ -118,7 +118,7 @@ def wacz(revalidated, tmp_path_factory) -> Path:
     return output
 
 
-def test_the_wacz_replays_the_latest_capture_of_a_revalidated_article_with_its_text(
+def test_the_wacz_replays_every_articles_latest_capture_with_its_text(
     revalidated, wacz, portal, tmp_path
 ):
     new_files, second, articles = revalidated
@@ -131,7 +131,14 @@ def test_the_wacz_replays_the_latest_capture_of_a_revalidated_article_with_its_t
     add = subprocess.run([str(PYWB_BIN / "wb-manager"), "add", "--unpack-wacz", "news",
                           str(wacz)], cwd=tmp_path, capture_output=True, text=True)
     assert add.returncode == 0, add.stdout + add.stderr
+    with ArticleStore(second.db) as store:
+        stored = list(store.iter_articles())
+    assert len(stored) == ARTICLES
     with wayback(tmp_path) as origin:
+        # Every article's newest capture replays as the article.
+        for article in stored:
+            status, _, page = fetch(f"{origin}/news/29991231235959id_/{article['url']}")
+            assert status == 200 and article["title"] in page.decode("utf-8"), article["url"]
         for url, article in articles.items():
             _, _, cdx = fetch(f"{origin}/news/cdx?" + urlencode({"url": url, "output": "json"}))
             captures = [json.loads(line) for line in cdx.splitlines()]
