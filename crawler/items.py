@@ -14,6 +14,8 @@ class Article(scrapy.Item):
 
     url = scrapy.Field()  # the URL fetched
     canonical_url = scrapy.Field()  # <link rel=canonical>, else url; the store's key
+    canonical_rejected = scrapy.Field()  # "offsite" | "collision": the page's canonical not used
+    canonical_claimed = scrapy.Field()  # the canonical URL the page named, when rejected
     site = scrapy.Field()  # site profile id, e.g. "baonamdinh"
     title = scrapy.Field()
     lead = scrapy.Field()  # the sapo

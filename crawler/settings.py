@@ -57,8 +57,13 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.retry_after.RetryAfterMiddleware": 560,
     # Records ETag/Last-Modified/304 of article and sitemap fetches for the next crawl.
     "crawler.middlewares.fetch_state.FetchStateMiddleware": 580,
-    # Above RedirectMiddleware (600): refuses redirects off the site; keeps robots Crawl-delay.
+    # Keeps robots.txt Crawl-delay per host.
     "crawler.middlewares.guards.PolitenessGuardMiddleware": 650,
+    # In the place of Scrapy's OffsiteMiddleware, which compares host names only: requests,
+    # redirects and robots.txt fetches to another origin (scheme, host, port) are dropped, counted
+    # as offsite/*, and reported when they are redirects or start URLs (crawler/origins.py).
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawler.middlewares.origin.OriginGuardMiddleware": 50,
 }
 WARC_ENABLED = True
 WARC_MAX_SIZE = 1_000_000_000

@@ -13,6 +13,12 @@ Spider arguments:
 * ``since`` / ``until`` - ``YYYY-MM-DD`` bounds on publication date (inclusive). Articles whose URL
   shows a month outside the range are not fetched; parsed articles outside it are skipped.
 
+On-site means the crawl's origins (``crawler/origins.py``): in a normal crawl the profile's
+domains and their subdomains over http and https on the default ports; in a mirror crawl the
+``base_url`` origin (scheme, host, port) only. Every request to another origin is dropped and
+counted (``crawler/middlewares/origin.py``). A page's canonical URL is trusted only on-site
+(``trust_canonical``); the store refuses one that names a different article.
+
 Incremental crawls (``INCREMENTAL``, default True): the article store says which articles are
 already archived. A known article is fetched again only when a sitemap ``lastmod`` is newer than
 what the store saw (its last ``lastmod`` and ``Last-Modified``), and then with ``If-None-Match`` /
@@ -41,7 +47,7 @@ import logging
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import ClassVar
-from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from lxml import etree
@@ -51,6 +57,7 @@ from scrapy.utils.sitemap import Sitemap
 from crawler.extensions.failures import failure_reason, url_failed
 from crawler.items import Article
 from crawler.middlewares.warc_capture import WARC_METADATA
+from crawler.origins import SiteOrigins, rewrite_onto, trust_canonical
 from crawler.parsing.article import extract_with_profile
 from crawler.parsing.profile import SiteProfile
 from spiders.history import CrawlHistory
@@ -92,7 +99,10 @@ class PortalSpider(scrapy.Spider):
         if self.since and self.until and self.since > self.until:
             raise ValueError(f"-a since={self.since} is after -a until={self.until}")
         base_host = urlsplit(self.base_url).hostname or ""
+        # Host names, for Scrapy components that read them; what is requested is held to the
+        # stricter `origins` (scheme, host and port) by crawler/middlewares/origin.py.
         self.allowed_domains = sorted({*self.profile.domains, base_host})
+        self.origins = SiteOrigins.for_crawl(self.base_url, self.profile.domains)
         self._seen_articles: set[str] = set()
         self._seen_assets: set[str] = set()
         self._listing_pages_seen: set[frozenset[str]] = set()
@@ -115,16 +125,25 @@ class PortalSpider(scrapy.Spider):
         return self.rewrite(urljoin(self.base_url, path))
 
     def rewrite(self, url: str) -> str:
-        """Move links to the profile's own domains onto ``base_url`` (mirrors, the replica)."""
-        url = urldefrag(url)[0]
-        parts = urlsplit(url)
-        base = urlsplit(self.base_url)
-        host = (parts.hostname or "").lower()
-        if host != base.hostname and any(
-            host == domain or host.endswith("." + domain) for domain in self.profile.domains
-        ):
-            return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
-        return url
+        """Move links to the profile's own domains onto ``base_url`` (mirrors, the replica).
+
+        Links elsewhere stay as they are; the origin guard drops those off-site, including
+        another port or scheme of ``base_url``'s own host.
+        """
+        return rewrite_onto(url, self.base_url, self.profile.domains)
+
+    def trust_canonical(self, record: dict) -> None:
+        """Keep a page's canonical URL only when it is on the crawled site; record why not.
+
+        The canonical URL is a link like any other: moved onto a mirror by `rewrite`. One on
+        another origin gives way to the fetched URL, and ``canonical_rejected`` (``offsite``)
+        and ``canonical_claimed`` (the URL the page named) say so. Whether an on-site canonical
+        names a different article is the store's to tell (``storage/articles.py``).
+        """
+        if trust_canonical(record, self.base_url, self.profile.domains, self.origins):
+            self.crawler.stats.inc_value("articles/canonical_rejected/offsite")
+            logger.warning("%s names %s, on another origin, as its canonical URL; stored under "
+                           "its own URL", record["url"], record["canonical_claimed"])
 
     def is_article_url(self, url: str) -> bool:
         """True when the URL's path (and query) matches the profile's article pattern."""
@@ -387,6 +406,7 @@ class PortalSpider(scrapy.Spider):
             logger.exception("Could not parse article %s: %s", response.url, error)
             self.report_failure(response.url, "parse_error", detail=repr(error))
             return
+        self.trust_canonical(record)
         if record.get("fallback"):
             # The profile's selectors missed: a layout change a maintainer should see.
             self.crawler.stats.inc_value(f"articles/fallback/{self.profile.site_id}")

@@ -6,6 +6,14 @@ changed article becomes version N+1 while ``article_versions`` keeps every earli
 researcher can see what changed. The file is an ordinary SQLite database (WAL mode) that
 researchers may query directly; list fields are JSON text.
 
+A page's canonical URL is its key only when it does not name a *different* article: when the
+key is taken by an article fetched from another URL, whose text differs and which is not the
+same article (`same_article`: same title, at least half the paragraphs of the shorter body in
+common), the page is stored under its own URL with ``canonical_rejected = "collision"`` and
+``canonical_claimed`` (the URL it named). Which page came first does not matter: when the page
+at a URL arrives after another page took that URL as its canonical one, the page at the URL
+wins the key and the other moves, with its versions, to its own URL (flagged the same way).
+
 For incremental crawls the store also remembers how each URL was last fetched (``fetch_state``:
 ``ETag``, ``Last-Modified``, the sitemap ``lastmod`` that led to it, when and with what status) and
 every crawl run (``crawl_runs``: start, end, finish reason), so the next run can send conditional
@@ -88,10 +96,18 @@ class KnownArticle:
 
 @dataclass(frozen=True)
 class UpsertResult:
-    """What ``upsert`` did: ``status`` is ``new``, ``updated`` or ``unchanged``."""
+    """What ``upsert`` did: ``status`` is ``new``, ``updated`` or ``unchanged``.
+
+    ``canonical_url`` is the key the record was stored under; ``canonical_rejected`` says why it
+    is not the record's canonical URL (``collision``), and ``moved`` names the page that had
+    taken the record's URL as its canonical one and was moved to its own URL.
+    """
 
     status: str
     version: int
+    canonical_url: str | None = None
+    canonical_rejected: str | None = None
+    moved: str | None = None
 
 
 class ArticleStore:
@@ -122,23 +138,40 @@ class ArticleStore:
         self.close()
 
     def upsert(self, record: dict) -> UpsertResult:
-        """Store a record by its canonical URL (``url`` when it has none) and commit."""
+        """Store a record by its canonical URL (``url`` when it has none) and commit.
+
+        A canonical URL that names a different article is not used (see the module docstring).
+        """
         record = dict(record)
         record["canonical_url"] = record.get("canonical_url") or record["url"]
         if not record.get("content_hash"):
             raise ValueError(f"article {record['url']} has no content_hash")
         key = record["canonical_url"]
         row = self._db.execute(
-            "SELECT version, content_hash, first_fetched FROM articles WHERE canonical_url = ?",
+            "SELECT version, content_hash, first_fetched, url, title, body FROM articles "
+            "WHERE canonical_url = ?",
             (key,),
         ).fetchone()
+        moved = None
+        if (row is not None and row["url"] != record["url"]
+                and row["content_hash"] != record["content_hash"]
+                and not same_article(dict(row), record)):
+            if key != record["url"]:
+                # The page names another article's URL as its canonical one.
+                record.update(canonical_url=record["url"], canonical_rejected="collision",
+                              canonical_claimed=key)
+                return self.upsert(record)
+            moved = row["url"]
+            self._move_claim(key, moved)
+            row = None
         with self._db:
             if row is not None and row["content_hash"] == record["content_hash"]:
                 self._db.execute(
                     "UPDATE articles SET fetched = ?, warc = ?, url = ? WHERE canonical_url = ?",
                     (record.get("fetched"), _json(record.get("warc")), record["url"], key),
                 )
-                return UpsertResult("unchanged", row["version"])
+                return UpsertResult("unchanged", row["version"], key,
+                                    record.get("canonical_rejected"))
             version = 1 if row is None else row["version"] + 1
             record["version"] = version
             first_fetched = record.get("fetched") if row is None else row["first_fetched"]
@@ -155,7 +188,42 @@ class ArticleStore:
                 (key, version, record["content_hash"], record.get("fetched"),
                  json.dumps(record, ensure_ascii=False)),
             )
-        return UpsertResult("new" if row is None else "updated", version)
+        return UpsertResult("new" if row is None else "updated", version, key,
+                            record.get("canonical_rejected"), moved)
+
+    def _move_claim(self, key: str, url: str) -> None:
+        """Move the article stored under ``key`` (fetched from ``url``) to key ``url``."""
+        flags = {"canonical_rejected": "collision", "canonical_claimed": key}
+        claim = self._db.execute(
+            "SELECT * FROM articles WHERE canonical_url = ?", (key,)
+        ).fetchone()
+        taken = self._db.execute(
+            "SELECT 1 FROM articles WHERE canonical_url = ?", (url,)
+        ).fetchone()
+        if taken:
+            # Stored under its own URL as well: its latest copy goes there like a fetch would.
+            self.upsert({**_record(claim), **flags, "canonical_url": url})
+        versions = self._db.execute(
+            "SELECT version, record FROM article_versions WHERE canonical_url = ?", (key,)
+        ).fetchall()
+        with self._db:
+            if taken:
+                self._db.execute("DELETE FROM articles WHERE canonical_url = ?", (key,))
+                self._db.execute("DELETE FROM article_versions WHERE canonical_url = ?", (key,))
+                return
+            provenance = {**json.loads(claim[_EXTRA_COLUMN] or "{}"), **flags}
+            self._db.execute(
+                f"UPDATE articles SET canonical_url = ?, {_EXTRA_COLUMN} = ? "
+                "WHERE canonical_url = ?",
+                (url, _json(provenance), key),
+            )
+            for version in versions:
+                stored = {**json.loads(version["record"]), **flags, "canonical_url": url}
+                self._db.execute(
+                    "UPDATE article_versions SET canonical_url = ?, record = ? "
+                    "WHERE canonical_url = ? AND version = ?",
+                    (url, json.dumps(stored, ensure_ascii=False), key, version["version"]),
+                )
 
     def capture_of(self, url: str) -> dict | None:
         """The WARC pointer of the article last archived from ``url`` (or canonically ``url``)."""
@@ -267,6 +335,29 @@ class ArticleStore:
         query = f"SELECT * FROM articles {where} ORDER BY published, canonical_url"
         for row in self._db.execute(query, params):
             yield _record(row)
+
+
+def same_article(stored: dict, record: dict) -> bool:
+    """Whether two records are one article: the same title (spacing and case aside) and at
+    least half the paragraphs of the shorter body in common (an edit is still the article).
+
+    Without a body on either side only the titles are compared; with a body on one side only,
+    they are different articles, since telling them apart wrongly would lose one of them.
+    """
+    if _normalized(stored.get("title")) != _normalized(record.get("title")):
+        return False
+    ours, theirs = _paragraphs(stored.get("body")), _paragraphs(record.get("body"))
+    if not ours or not theirs:
+        return not ours and not theirs
+    return 2 * len(ours & theirs) >= min(len(ours), len(theirs))
+
+
+def _normalized(text: str | None) -> str:
+    return " ".join((text or "").split()).casefold()
+
+
+def _paragraphs(body: str | None) -> set[str]:
+    return {_normalized(p) for p in (body or "").split("\n\n") if p.strip()}
 
 
 def _json(value: object) -> str | None:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from scrapy.exceptions import IgnoreRequest, NotConfigured, ResponseDataLossError
-from scrapy.http import HtmlResponse, Request, Response
+from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
@@ -78,18 +78,6 @@ def test_robots_crawl_delay_is_kept_and_capped():
     robots = b"User-agent: *\nCrawl-delay: 3\n\nUser-agent: archiver\nCrawl-delay: 60\n"
     guard._read_crawl_delay("x.vn", robots)
     assert guard.crawl_delays == {"x.vn": 5.0}
-
-
-def test_redirects_off_the_site_are_refused(caplog):
-    guard = build_from_crawler(PolitenessGuardMiddleware, get_crawler())
-    guard.allowed_domains = ["baonamdinh.vn"]
-    request = Request("https://baonamdinh.vn/a/")
-    inside = HtmlResponse(request.url, status=301, headers={"Location": "https://m.baonamdinh.vn/"})
-    assert guard._refuse_offsite_redirect(request, inside) is None
-    outside = HtmlResponse(request.url, status=302, headers={"Location": "http://ads.example/"})
-    with pytest.raises(IgnoreRequest, match="offsite"):
-        guard._refuse_offsite_redirect(request, outside)
-    assert "redirects off the site" in caplog.text
 
 
 def job(tmp_path, marker: dict | None) -> CrawlJobState:

@@ -45,3 +45,21 @@ def test_store_pipeline_writes_versions_and_counts(tmp_path):
             stats.get_value("articles/updated")) == (1, 1, 1)
     with ArticleStore(tmp_path / "articles.sqlite3") as store:
         assert store.count() == 1
+
+
+def test_store_pipeline_keeps_a_colliding_page_under_its_own_url(tmp_path, caplog):
+    crawler = get_crawler(settings_dict={"ARCHIVE_DIR": str(tmp_path)})
+    pipeline = build_from_crawler(ArticleStorePipeline, crawler)
+    pipeline.open_spider()
+    first = article()
+    pipeline.process_item(first)
+    other = article(url="https://baonamdinh.vn/channel/1/202002/b-2/",
+                    canonical_url=first["url"], title="Bài khác", body="Nội dung khác.")
+    stored = pipeline.process_item(other)
+    pipeline.close_spider()
+    assert (stored["canonical_url"], stored["canonical_rejected"]) == (other["url"], "collision")
+    assert stored["canonical_claimed"] == first["url"]
+    assert crawler.stats.get_value("articles/canonical_rejected/collision") == 1
+    assert f"{other['url']} names {first['url']}" in caplog.text
+    with ArticleStore(tmp_path / "articles.sqlite3") as store:
+        assert store.count() == 2

@@ -346,7 +346,7 @@ def test_links_follow_the_host_header(replica: ReplicaProcess, site: Site) -> No
 
 def test_stats_count_requests(replica: ReplicaProcess, site: Site) -> None:
     replica.reset_stats()
-    assert replica.stats() == {"requests": {}, "total": 0}
+    assert replica.stats() == {"requests": {}, "origins": {}, "total": 0}
     for _ in range(3):
         fetch(replica, "/robots.txt")
     fetch(replica, site.articles[0].path, method="HEAD")
@@ -354,6 +354,9 @@ def test_stats_count_requests(replica: ReplicaProcess, site: Site) -> None:
     stats = replica.stats()
     assert stats["requests"] == {"/robots.txt": 3, site.articles[0].path: 1, "/missing": 1}
     assert stats["total"] == 5
+    # By the origin the client named (Host): another name for the same server counts apart.
+    fetch(replica, "/robots.txt", Host="localhost:8080")
+    assert replica.stats()["origins"] == {replica.origin: 5, "http://localhost:8080": 1}
 
 
 def _jpeg_markers(data: bytes) -> list[int]:

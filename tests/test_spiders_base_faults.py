@@ -30,7 +30,7 @@ FAULTS = [
     r"503:0.3@^/channel/\d+/$", r"500:0.3@^/sitemaps/",
 ]
 EXPECTED_REASON = {
-    "redirect-loop": "redirect_loop", "offsite": "offsite", "huge": "too_large",
+    "redirect-loop": "redirect_loop", "offsite": "offsite_redirect", "huge": "too_large",
     "gzip-bomb": "too_large",
 }
 PLAN = FaultPlan.parse(FAULTS)

@@ -178,3 +178,52 @@ def test_last_finished_run_ignores_interrupted_runs(store):
     assert store.last_finished_run("baonamdinh") == (
         "2026-11-28T01:00:00+00:00", "2026-11-28T02:00:00+00:00"
     )
+
+
+A_BODY = "Hội nghị tổng kết năm 2019.\n\nTỉnh đạt mọi chỉ tiêu.\n\nNăm 2020 đặt mục tiêu mới."
+P_BODY = "Xã Nghĩa Lâm làm đường mới.\n\nNgười dân góp công.\n\nCông trình xong trong tháng."
+
+
+def test_a_page_naming_another_articles_url_as_canonical_does_not_replace_it(store):
+    store.upsert(make_record("http://x/a/", body=A_BODY, title="Tổng kết năm"))
+    claim = make_record("http://x/p/", canonical_url="http://x/a/", body=P_BODY,
+                        title="Làm đường mới")
+    result = store.upsert(claim)
+    assert (result.status, result.canonical_url, result.canonical_rejected) == (
+        "new", "http://x/p/", "collision")
+    assert store.count() == 2
+    assert [v["title"] for v in store.versions("http://x/a/")] == ["Tổng kết năm"]
+    page = store.get("http://x/p/")
+    assert (page["title"], page["canonical_rejected"], page["canonical_claimed"]) == (
+        "Làm đường mới", "collision", "http://x/a/")
+    assert "canonical_rejected" not in store.get("http://x/a/")
+
+
+def test_an_article_takes_its_url_back_from_a_page_that_named_it_first(store):
+    claim = make_record("http://x/p/", canonical_url="http://x/a/", body=P_BODY,
+                        title="Làm đường mới")
+    store.upsert(claim)
+    store.upsert(make_record("http://x/p/", canonical_url="http://x/a/", body=P_BODY + " Sửa.",
+                             title="Làm đường mới"))
+    result = store.upsert(make_record("http://x/a/", body=A_BODY, title="Tổng kết năm"))
+    assert (result.status, result.version, result.moved) == ("new", 1, "http://x/p/")
+    assert store.count() == 2
+    assert store.get("http://x/a/")["title"] == "Tổng kết năm"
+    assert [v["title"] for v in store.versions("http://x/a/")] == ["Tổng kết năm"]
+    moved = store.get("http://x/p/")
+    assert (moved["canonical_url"], moved["version"], moved["canonical_rejected"]) == (
+        "http://x/p/", 2, "collision")
+    assert [(v["canonical_url"], v["version"]) for v in store.versions("http://x/p/")] == [
+        ("http://x/p/", 1), ("http://x/p/", 2)]
+    assert set(store.known_articles()) == {"http://x/a/", "http://x/p/"}
+
+
+def test_another_url_of_the_same_article_still_updates_it(store):
+    store.upsert(make_record("http://x/a/", body=A_BODY, title="Tổng kết năm"))
+    # The print view of the same article, one paragraph edited since: a version, not a new row.
+    edited = A_BODY.replace("mục tiêu mới", "mục tiêu mới cao hơn")
+    result = store.upsert(make_record("http://x/a/?print=1", canonical_url="http://x/a/",
+                                      body=edited, title="Tổng kết  năm"))
+    assert (result.status, result.canonical_url, result.canonical_rejected) == (
+        "updated", "http://x/a/", None)
+    assert store.count() == 1

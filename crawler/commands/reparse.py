@@ -5,9 +5,10 @@ archived are read again from the WARC files under ``<ARCHIVE_DIR>/warc/`` (the l
 response of every URL matching the profile's article pattern, any host) and stored as a crawl
 would store them: an article whose text changed becomes a new version (the old one is kept), an
 unchanged one only gets its WARC pointer refreshed, and one that a crawl dropped (no title or
-body then) is stored if the parser finds it now. Nothing is fetched. Pages that still lack a
-required field, or that the parser fails on, are listed with their URL and the reason; the
-rest are stored all the same.
+body then) is stored if the parser finds it now. A canonical URL is trusted by the crawl's rule
+(on-site only, see ``crawler/origins.py``; the store refuses one naming another article). Nothing
+is fetched. Pages that still lack a required field, or that the parser fails on, are listed with
+their URL and the reason; the rest are stored all the same.
 
 ``--dry-run`` parses and counts without writing. Settings: ``ARCHIVE_DIR``, ``ARTICLES_DB``,
 ``ARTICLES_REQUIRED_FIELDS`` (as in a crawl).
@@ -26,6 +27,7 @@ from scrapy.exceptions import UsageError
 from warcio.exceptions import ArchiveLoadFailed
 
 from crawler.commands.sitecheck import article_captures
+from crawler.origins import SiteOrigins, capture_base_url, trust_canonical
 from crawler.parsing.article import extract_with_profile
 from crawler.parsing.profile import SiteProfile
 from crawler.parsing.sites import UnknownSiteError, load_profile
@@ -64,6 +66,9 @@ def reparse(
             problems.append((capture.url, f"no {', '.join(missing)} found"))
             counts["failed"] += 1
             continue
+        base_url = capture_base_url(capture.url, profile.base_url, profile.domains)
+        trust_canonical(record, base_url, profile.domains,
+                        SiteOrigins.for_crawl(base_url, profile.domains))
         record["fetched"] = _fetched(capture.date)
         record["warc"] = capture.pointer
         counts[store.upsert(record).status if store is not None else "parsed"] += 1

@@ -41,6 +41,8 @@ def summarize(stats: dict, elapsed: float) -> dict:
         "skipped_by_reason": by_prefix("articles/skipped/"),
         "failed_urls": sum(by_prefix("failures/").values()),
         "failed_by_reason": by_prefix("failures/"),
+        # Requests to other origins, dropped unfetched (crawler/middlewares/origin.py).
+        "offsite_by_kind": by_prefix("offsite/"),
         "fallback_by_site": by_prefix("articles/fallback/"),
         # Per site: articles parsed, share having each key field (crawler/pipelines/fillrate).
         "fill_rates": rates_from_stats(stats),
@@ -68,6 +70,7 @@ def format_summary(name: str, reason: str, summary: dict) -> str:
         f"  articles skipped  {reasons(summary['skipped_by_reason'])}",
         f"  URLs failed       {summary.get('failed_urls', 0)}: "
         f"{reasons(summary.get('failed_by_reason', {}))} (see failures.jsonl)",
+        f"  other origins     {reasons(summary.get('offsite_by_kind', {}))} (not fetched)",
         f"  generic fallback  {reasons(summary.get('fallback_by_site', {}))}",
         *(
             f"  fill rates        {site} ({data['articles']} articles): "

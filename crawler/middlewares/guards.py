@@ -1,5 +1,4 @@
-"""Politeness guards: robots.txt ``Crawl-delay`` kept, redirects off the site refused, and an
-override of robots.txt said loudly.
+"""Politeness guards: robots.txt ``Crawl-delay`` kept, and an override of robots.txt said loudly.
 
 ``PolitenessGuardMiddleware`` reads every ``/robots.txt`` response that passes (Scrapy's
 RobotsTxtMiddleware fetches them) and keeps its ``Crawl-delay`` for our User-Agent; from then on
@@ -7,24 +6,20 @@ the host's download slot never goes faster than that, whatever AutoThrottle comp
 ceiling, ``AUTOTHROTTLE_MAX_DELAY``, also caps the crawl-delay honoured, so a site cannot stall a
 crawl with ``Crawl-delay: 86400``). When ``ROBOTSTXT_OBEY`` is off, a warning says so at the
 start of the crawl, because an archive made against a site's wishes must be a deliberate choice.
-Requests to other domains are dropped by Scrapy's OffsiteMiddleware (spider ``allowed_domains``)
-when they are scheduled, silently for the request's errback; a redirect to another domain is
-therefore refused here, before RedirectMiddleware (600) follows it, with ``IgnoreRequest``
-(reason ``offsite`` in the failure report). The middleware must sit above 600.
+Requests and redirects to other origins are the business of ``crawler/middlewares/origin.py``.
 
 Settings: ``ROBOTSTXT_OBEY``, ``USER_AGENT``, ``AUTOTHROTTLE_MAX_DELAY``.
 
-Stats: ``robotstxt/crawl_delay`` (the largest one honoured), ``offsite/redirect_refused``.
+Stats: ``robotstxt/crawl_delay`` (the largest one honoured).
 """
 
 from __future__ import annotations
 
 import logging
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from protego import Protego
 from scrapy import signals
-from scrapy.exceptions import IgnoreRequest
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +34,6 @@ class PolitenessGuardMiddleware:
         self.user_agent = settings.get("USER_AGENT") or ""
         self.max_delay = settings.getfloat("AUTOTHROTTLE_MAX_DELAY", 60.0)
         self.crawl_delays: dict[str, float] = {}
-        self.allowed_domains: list[str] = []
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -48,7 +42,6 @@ class PolitenessGuardMiddleware:
         return middleware
 
     def spider_opened(self, spider) -> None:
-        self.allowed_domains = [d.lower() for d in getattr(spider, "allowed_domains", None) or []]
         if not self.obey_robots:
             logger.warning(
                 "ROBOTSTXT_OBEY is off: this crawl ignores the portals' robots.txt. Make sure "
@@ -57,8 +50,6 @@ class PolitenessGuardMiddleware:
         logger.info("Crawling as %r", self.user_agent)
 
     def process_response(self, request, response):
-        if 300 <= response.status < 400 and response.headers.get(b"Location"):
-            self._refuse_offsite_redirect(request, response)
         host = urlsplit(response.url).netloc
         if urlsplit(response.url).path == "/robots.txt" and response.status == 200:
             self._read_crawl_delay(host, response.body)
@@ -68,18 +59,6 @@ class PolitenessGuardMiddleware:
             if slot is not None and slot.delay < delay:
                 slot.delay = delay
         return response
-
-    def _refuse_offsite_redirect(self, request, response) -> None:
-        location = response.headers[b"Location"].decode("latin-1")
-        target = urljoin(response.url, location)
-        host = (urlsplit(target).hostname or "").lower()
-        if not self.allowed_domains or any(
-            host == domain or host.endswith("." + domain) for domain in self.allowed_domains
-        ):
-            return
-        self.crawler.stats.inc_value("offsite/redirect_refused")
-        logger.warning("%s redirects off the site to %s; not followed", request.url, target)
-        raise IgnoreRequest(f"offsite redirect to {target}")
 
     def _read_crawl_delay(self, host: str, body: bytes) -> None:
         try:

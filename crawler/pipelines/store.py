@@ -6,6 +6,8 @@ Settings:
 * ``ARTICLES_STORE_ENABLED`` - turn storing off (default True).
 
 Counts ``articles/stored`` and ``articles/new``, ``articles/updated``, ``articles/unchanged``.
+A page whose canonical URL names a different article is stored under its own URL (see
+``storage/articles.py``), counted as ``articles/canonical_rejected/collision`` and logged.
 A record the store refuses is counted as ``articles/dropped/store_error`` and logged with its URL;
 the crawl goes on.
 """
@@ -62,6 +64,18 @@ class ArticleStorePipeline:
             dropped.reason = "store_error"  # the failure report's reason
             raise dropped from error
         adapter["version"] = result.version
+        if result.canonical_rejected == "collision":
+            claimed = adapter.get("canonical_url")
+            adapter.update({"canonical_url": result.canonical_url,
+                            "canonical_rejected": "collision", "canonical_claimed": claimed})
+            self._collision(adapter["url"], claimed)
+        if result.moved:
+            self._collision(result.moved, adapter["url"])
         self.stats.inc_value("articles/stored")
         self.stats.inc_value(f"articles/{result.status}")
         return item
+
+    def _collision(self, url: str, claimed: str) -> None:
+        self.stats.inc_value("articles/canonical_rejected/collision")
+        logger.warning("%s names %s, a different article, as its canonical URL; stored under "
+                       "its own URL", url, claimed)

@@ -16,6 +16,7 @@ from twisted.internet import reactor
 
 from tests.replica.content import build_site
 from tests.replica.faults import KINDS, FaultPlan
+from tests.replica.hostile import HostilePlan
 from tests.replica.server import listen
 
 
@@ -44,6 +45,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--slow-seconds", type=float, default=3.0,
         help="delay of the `slow` fault (default: 3)",
     )
+    parser.add_argument(
+        "--hostile-port", type=int, metavar="PORT",
+        help="hostile mode: pages also lead to other origins, PORT among them (see hostile.py)",
+    )
     parser.add_argument("--port-file", type=Path, help="write the bound port here once listening")
     return parser.parse_args(argv)
 
@@ -64,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     def edition(number: int):
         return build_site(seed=args.seed, articles=args.articles, edition=number)
 
-    port = listen(site, args.port, args.host, faults, edition).getHost().port
+    hostile = HostilePlan(args.hostile_port) if args.hostile_port is not None else None
+    port = listen(site, args.port, args.host, faults, edition, hostile).getHost().port
     host = f"[{args.host}]" if ":" in args.host else args.host
 
     def announce() -> None:

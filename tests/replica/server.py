@@ -6,11 +6,13 @@ text is sent gzip-compressed when the client accepts it. Pages are rendered and 
 (origin, path) and then served from memory, because crawls and benchmarks request them many times.
 
 `/__replica__/stats` reports how often each path was requested since start (or the last
-`/__replica__/reset`); requests under `/__replica__/` are not counted. `/__replica__/faults`
-shows the switched-on faults (see `faults.py`) with a log of the requests of every path a fault
-hit (monotonic seconds, fault or null) and, on POST of `{"rules": [...], "burst": n,
-"slow_seconds": s}`, replaces them; `/__replica__/edition?n=N` (POST) switches the portal to
-edition N (see `content.build_site`), as if it had published between two crawls.
+`/__replica__/reset`), and how often each origin (the scheme and `Host` a client used); requests
+under `/__replica__/` are not counted. `/__replica__/faults` shows the switched-on faults (see
+`faults.py`) with a log of the requests of every path a fault hit (monotonic seconds, fault or
+null) and, on POST of `{"rules": [...], "burst": n, "slow_seconds": s}`, replaces them;
+`/__replica__/edition?n=N` (POST) switches the portal to edition N (see `content.build_site`), as
+if it had published between two crawls. With a `HostilePlan` (`hostile.py`), pages also lead to
+other origins and some articles redirect there.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from tests.replica import faults as fault_pages
 from tests.replica import pages
 from tests.replica.content import ArticleSpec, Site
 from tests.replica.faults import FaultPlan
+from tests.replica.hostile import HostilePlan
 
 SERVER_NAME = b"replica-nginx"
 HTML = "text/html; charset=utf-8"
@@ -86,9 +89,10 @@ class Representation:
 class Router:
     """Maps a path to its representation on one origin; renders and caches on first use."""
 
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: Site, hostile: HostilePlan | None = None) -> None:
         """Index what the site serves; nothing is rendered yet."""
         self.site = site
+        self.hostile = hostile
         self.newest = max(article.modified for article in site.articles)
         self.images = {image.src: article for article in site.articles for image in article.images}
         self._cache: OrderedDict[str, dict[str | None, Representation]] = OrderedDict()
@@ -121,6 +125,8 @@ class Router:
         if article is not None:
             content_type = HTML if article.layout.header_charset else "text/html"
             body = pages.render_article(site, article, origin)
+            if self.hostile is not None:
+                body = self.hostile.article(body, site, article, origin)
             return self._text(content_type, article.modified, body)
         owner = self.images.get(path)
         if owner is not None:
@@ -129,7 +135,8 @@ class Router:
         static = self._static_routes().get(path)
         if static is not None:
             content_type, render = static
-            return self._text(content_type, self.newest, render(origin))
+            body = self._hostile(path, render(origin), origin)
+            return self._text(content_type, self.newest, body)
         return self._render_pattern(origin, path)
 
     def _static_routes(self) -> dict[str, tuple[str, Callable[[str], str]]]:
@@ -156,12 +163,14 @@ class Router:
             if section is None or match[2] == "1" or page > pages.section_page_count(site, section):
                 return None
             body = pages.render_section_page(site, section, page, origin)
+            if page == 1:
+                body = self._hostile(path, body, origin)
             return self._text(HTML, self._newest_of(site.articles_in_section(section)), body)
         if match := _MONTH_SITEMAP.fullmatch(path):
             month_articles = site.articles_in_month(match[1])
             if not month_articles:
                 return None
-            body = pages.render_month_sitemap(site, match[1], origin)
+            body = self._hostile(path, pages.render_month_sitemap(site, match[1], origin), origin)
             return self._text(XML, self._newest_of(month_articles), body)
         if match := _SECTION_RSS.fullmatch(path):
             section = site.section_by_id(int(match[1]))
@@ -173,6 +182,23 @@ class Router:
             body = pages.render_tag_page(site, match[1], origin)
             return self._text(HTML, self._newest_of(site.articles_with_tag(match[1])), body)
         return None
+
+    def _hostile(self, path: str, body: str, origin: str) -> str:
+        """`body` with the hostile plan's additions for `path` (unchanged without a plan)."""
+        hostile, site = self.hostile, self.site
+        if hostile is None:
+            return body
+        if path == "/robots.txt":
+            return hostile.robots(body, origin)
+        if path == "/sitemap.xml":
+            return hostile.sitemap_index(body, site, origin)
+        if path == "/rss/home.rss":
+            return hostile.feed(body, site, origin)
+        if _MONTH_SITEMAP.fullmatch(path):
+            return hostile.urlset(body, site, origin)
+        if path == "/" or _SECTION_PAGE.fullmatch(path):
+            return hostile.listing(body, site, origin, home=path == "/")
+        return body
 
     def _not_found(self, origin: str) -> Representation:
         body = pages.render_message_page(
@@ -198,11 +224,14 @@ class ReplicaResource(resource.Resource):
         site: Site,
         faults: FaultPlan | None = None,
         editions: Callable[[int], Site] | None = None,
+        hostile: HostilePlan | None = None,
     ) -> None:
         """Serve `site` with `faults`; `editions` builds another edition on request."""
         super().__init__()
-        self.router = Router(site)
+        self.hostile = hostile
+        self.router = Router(site, hostile)
         self.requests: Counter[str] = Counter()
+        self.origins: Counter[str] = Counter()
         self.faults = faults or FaultPlan()
         self.editions = editions
         self._fault_bodies: dict[str, bytes] = {}
@@ -215,6 +244,7 @@ class ReplicaResource(resource.Resource):
         if path.startswith("/__replica__/"):
             return self._control(request, path)
         self.requests[path] += 1
+        self.origins[_origin(request)] += 1
         if request.method not in (b"GET", b"HEAD"):
             request.setResponseCode(405)
             request.setHeader(b"allow", b"GET, HEAD")
@@ -227,6 +257,14 @@ class ReplicaResource(resource.Resource):
             served = self._serve_fault(request, path, fault)
             if served is not None:
                 return served
+        if self.hostile is not None:
+            moved = self.hostile.redirect(self.router.site, path, _origin(request))
+            if moved is not None:
+                status, target = moved
+                if status != 200:
+                    return self._redirect(request, status, target)
+                body = self.hostile.refresh_page(target).encode("utf-8")
+                return self._send(request, body, HTML, self._newest_http_date)
         site_wide = self._site_wide_fault(request, path)
         if site_wide is not None:
             return site_wide
@@ -261,8 +299,12 @@ class ReplicaResource(resource.Resource):
         return self._send(request, body, representation.content_type, representation.last_modified)
 
     def stats(self) -> dict[str, object]:
-        """Request counts by path and their total."""
-        return {"requests": dict(sorted(self.requests.items())), "total": self.requests.total()}
+        """Request counts by path, by origin (scheme and `Host`), and their total."""
+        return {
+            "requests": dict(sorted(self.requests.items())),
+            "origins": dict(sorted(self.origins.items())),
+            "total": self.requests.total(),
+        }
 
     @property
     def _newest_http_date(self) -> str:
@@ -372,6 +414,7 @@ class ReplicaResource(resource.Resource):
     def _control(self, request: web_server.Request, path: str) -> int:
         if path == "/__replica__/reset":
             self.requests.clear()
+            self.origins.clear()
             self.fault_log.clear()
         elif path == "/__replica__/faults":
             if request.method == b"POST":
@@ -381,13 +424,15 @@ class ReplicaResource(resource.Resource):
                     float(config.get("slow_seconds", 3.0)),
                 )
                 self.requests.clear()
+                self.origins.clear()
                 self.fault_log.clear()
             body = json.dumps({**self.faults.describe(), "log": self.fault_log}).encode("utf-8")
             return self._send(request, body, JSON, self._newest_http_date)
         elif path == "/__replica__/edition" and self.editions is not None:
             edition = int(request.args.get(b"n", [b"1"])[0])
-            self.router = Router(self.editions(edition))
+            self.router = Router(self.editions(edition), self.hostile)
             self.requests.clear()
+            self.origins.clear()
         elif path != "/__replica__/stats":
             request.setResponseCode(404)
         body = json.dumps(self.stats(), ensure_ascii=False).encode("utf-8")
@@ -417,10 +462,13 @@ class QuietSite(web_server.Site):
 
 
 def make_factory(
-    site: Site, faults: FaultPlan | None = None, editions: Callable[[int], Site] | None = None
+    site: Site,
+    faults: FaultPlan | None = None,
+    editions: Callable[[int], Site] | None = None,
+    hostile: HostilePlan | None = None,
 ) -> QuietSite:
     """Return the protocol factory serving `site`."""
-    factory = QuietSite(ReplicaResource(site, faults, editions))
+    factory = QuietSite(ReplicaResource(site, faults, editions, hostile))
     factory.displayTracebacks = False
     return factory
 
@@ -431,13 +479,15 @@ def listen(
     host: str = "127.0.0.1",
     faults: FaultPlan | None = None,
     editions: Callable[[int], Site] | None = None,
+    hostile: HostilePlan | None = None,
 ) -> IListeningPort:
     """Start listening on `host:port` (0 = any free port); the reactor must run to serve."""
     # Imported here: importing the reactor installs the default one, which would stop a test
     # process that imports this module from installing Scrapy's asyncio reactor later.
     from twisted.internet import reactor
 
-    return reactor.listenTCP(port, make_factory(site, faults, editions), interface=host)
+    factory = make_factory(site, faults, editions, hostile)
+    return reactor.listenTCP(port, factory, interface=host)
 
 
 def _etag(body: bytes) -> str:
