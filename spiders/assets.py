@@ -11,8 +11,9 @@ crawls skip stored articles, and so does a full recrawl resumed after a crash).
 Failures: every failed attempt is listed in that crawl's ``failures.jsonl`` and counted here. The
 first failure is retried by the next crawl (it may have been a crash or a passing fault); after
 that the delay doubles: attempt ``n`` + 1 not before 1, 2, 4, 8 … days after attempt ``n``
-failed (``n`` ≥ 2), and after ``ARCHIVE_IMAGES_MAX_ATTEMPTS`` failed attempts the image is given
-up (``given_up``: never requested again; the crawl that gives up says so in its failure report).
+failed (``n`` ≥ 2; an hour less, so that a nightly crawl starting a little early still retries),
+and after ``ARCHIVE_IMAGES_MAX_ATTEMPTS`` failed attempts the image is given up (``given_up``:
+never requested again; the crawl that gives up says so in its failure report).
 
 An archive made before images were tracked gets the images of its stored articles as
 ``unverified`` (``storage/articles.py``). The first crawl of a site then marks as archived those
@@ -39,6 +40,9 @@ from storage.warc_digests import DigestIndex
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_ATTEMPTS = 6
+# A retry "1 day later" must not miss a nightly crawl that starts a few minutes earlier than the
+# last one did.
+SCHEDULE_SLACK = timedelta(hours=1)
 
 
 def utc_now() -> datetime:
@@ -47,8 +51,14 @@ def utc_now() -> datetime:
 
 
 def retry_delay(attempts: int) -> timedelta:
-    """How long after its ``attempts``-th failed attempt an asset waits for the next one."""
-    return timedelta(0) if attempts <= 1 else timedelta(days=2 ** (attempts - 2))
+    """How long after its ``attempts``-th failed attempt an asset waits for the next one.
+
+    Nothing after the first (the next crawl retries it), then 1, 2, 4 … days, less
+    ``SCHEDULE_SLACK``.
+    """
+    if attempts <= 1:
+        return timedelta(0)
+    return timedelta(days=2 ** (attempts - 2)) - SCHEDULE_SLACK
 
 
 def _iso(moment: datetime) -> str:

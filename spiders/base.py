@@ -446,12 +446,17 @@ class PortalSpider(scrapy.Spider):
         """
         if not self.settings.getbool("ARCHIVE_IMAGES"):
             return
+        owed = 0
         for url in self.assets.owed():
             if self.crawler.engine.needs_backout():
                 await self.crawler.signals.wait_for(signals.scheduler_empty)
             if request := self.asset_request(url):
+                owed += 1
                 self.crawler.stats.inc_value("assets/owed")
                 yield request
+        if owed:
+            logger.info("Requested %s images of stored articles that earlier crawls did not "
+                        "archive", owed)
 
     def asset_request(self, url: str) -> scrapy.Request | None:
         """A request for an asset (an article's image URL) not yet requested in this crawl."""

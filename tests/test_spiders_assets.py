@@ -39,7 +39,9 @@ def ledger(tmp_path, clock):
 
 
 def test_retry_delays_double_after_one_free_retry():
-    assert [retry_delay(n).days for n in range(1, 7)] == [0, 1, 2, 4, 8, 16]
+    hour = timedelta(hours=1)
+    assert [retry_delay(n) + (hour if n > 1 else timedelta(0)) for n in range(1, 7)] == [
+        timedelta(days=days) for days in (0, 1, 2, 4, 8, 16)]
 
 
 def test_an_article_s_images_are_owed_until_archived_and_never_requested_again(ledger):
@@ -124,8 +126,8 @@ def test_unverified_images_found_in_the_digest_index_count_as_archived(tmp_path,
     old_store(path)
     index = DigestIndex(tmp_path / "digests.sqlite3")
     index.add_many([
-        OriginalCapture("sha1:A", "<urn:uuid:1>", "https://x.vn/2-0.jpg", "2026-01-01", "f.warc.gz"),
-        OriginalCapture("sha1:B", "<urn:uuid:2>", "https://x.vn/a-0/", "2026-01-01", "f.warc.gz"),
+        OriginalCapture(digest, f"<urn:uuid:{digest}>", uri, "2026-01-01", "f.warc.gz")
+        for digest, uri in (("sha1:A", "https://x.vn/2-0.jpg"), ("sha1:B", "https://x.vn/a-0/"))
     ])
     index.close()
     ledger = AssetLedger(ArticleStore(path), SITE, 4, clock)
