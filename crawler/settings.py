@@ -78,6 +78,9 @@ WARC_DEDUP = True
 WARC_IS_PART_OF = ""
 # Fetch the images of each article so the WARC replays the page with its pictures.
 ARCHIVE_IMAGES = True
+# An image that keeps failing is retried by the next crawl, then 1, 2, 4 … days later, and given
+# up after this many failed attempts (spiders/assets.py): a deleted image is not asked for nightly.
+ARCHIVE_IMAGES_MAX_ATTEMPTS = 6
 
 # --- Incremental crawls and resume --------------------------------------------------------------
 # Fetch only new articles and those the portal says changed (see spiders/base.py);

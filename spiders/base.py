@@ -37,8 +37,14 @@ of an earlier page; only URLs matching the profile's patterns are requested at a
 
 Every request's failure goes to the failure report (``crawler/extensions/failures.py``).
 
+Images: completeness is per page and its assets. An article's images are recorded as owed in the
+article store before the article is stored, and as archived once their response is (see
+``spiders/assets.py``); every crawl starts by requesting the owed images of the site's stored
+articles, so a crash, an incremental skip or a failed fetch loses none. An image archived once is
+not fetched again; a failed one is retried with a backoff, then given up.
+
 Settings: ``ARCHIVE_IMAGES`` - also fetch each article's images (so the WARC replays the page);
-``INCREMENTAL``; ``JOBDIR``.
+``ARCHIVE_IMAGES_MAX_ATTEMPTS``; ``INCREMENTAL``; ``JOBDIR``.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from lxml import etree
+from scrapy import signals
 from scrapy.http import Response
 from scrapy.utils.sitemap import Sitemap
 
@@ -60,6 +67,7 @@ from crawler.middlewares.warc_capture import WARC_METADATA
 from crawler.origins import SiteOrigins, rewrite_onto, trust_canonical
 from crawler.parsing.article import extract_with_profile
 from crawler.parsing.profile import SiteProfile
+from spiders.assets import AssetLedger
 from spiders.history import CrawlHistory
 
 logger = logging.getLogger(__name__)
@@ -109,6 +117,8 @@ class PortalSpider(scrapy.Spider):
         # Read from the article store when the crawl starts.
         self.history = CrawlHistory()
         self._known_skipped: set[str] = set()
+        # Opened when the crawl starts; until then nothing is tracked.
+        self.assets = AssetLedger()
 
     @classmethod
     def update_settings(cls, settings) -> None:
@@ -179,6 +189,7 @@ class PortalSpider(scrapy.Spider):
 
     async def start(self):
         self.load_history()
+        self.open_assets()
         for path in self.profile.sitemap_urls:
             yield scrapy.Request(
                 self.site_url(path), callback=self.parse_sitemap, errback=self.request_failed,
@@ -194,6 +205,8 @@ class PortalSpider(scrapy.Spider):
                 self.site_url(path), callback=self.parse_listing, errback=self.request_failed,
                 cb_kwargs={"page": 1},
             )
+        async for request in self.owed_asset_requests():
+            yield request
 
     def load_history(self) -> None:
         """Read what earlier crawls left in the article store (`spiders/history.py`)."""
@@ -417,6 +430,9 @@ class PortalSpider(scrapy.Spider):
             return
         record["fetched"] = fetched
         record["warc"] = response.meta.get("warc")
+        # Owed before the article is stored: a crash in between costs a refetch, never an image.
+        images = self.assets.expect(record["canonical_url"] or response.url,
+                                    [image["src"] for image in record["images"]])
         yield Article(**record)
         self.archive_metadata(response, {
             "outlink": [response.urljoin(u) for u in response.css("a::attr(href)").getall()]
@@ -425,13 +441,12 @@ class PortalSpider(scrapy.Spider):
             "parse-result": f"article {record['content_hash']}",
         })
         if self.settings.getbool("ARCHIVE_IMAGES"):
-            for image in record["images"]:
-                src = self.rewrite(image["src"])
-                if src not in self._seen_assets:
-                    self._seen_assets.add(src)
-                    yield scrapy.Request(
-                        src, callback=self.parse_asset, errback=self.request_failed, priority=-5
-                    )
+            if skipped := len(record["images"]) - len(images):
+                # Archived already, given up, or failed and waiting for its retry.
+                self.crawler.stats.inc_value("assets/skipped", skipped)
+            for src in images:
+                if request := self.asset_request(src):
+                    yield request
 
     def archive_metadata(self, response: Response, fields: dict) -> None:
         """Ask the WARC writer for a ``metadata`` record about this response (outlinks, …)."""
@@ -442,7 +457,67 @@ class PortalSpider(scrapy.Spider):
             return
         self.crawler.signals.send_catch_log(WARC_METADATA, response=response, fields=fields)
 
-    def parse_asset(self, response: Response):
-        """Assets are archived by the WARC middleware; nothing to parse."""
+    # --- Assets ---------------------------------------------------------------------------------
+
+    def open_assets(self) -> None:
+        """Open the asset ledger (``spiders/assets.py``) and close it with the spider."""
+        self.assets = AssetLedger.open(self.settings, self.profile.site_id)
+        self.crawler.signals.connect(self.assets.close, signal=signals.spider_closed)
+
+    async def owed_asset_requests(self):
+        """Requests for the owed images of stored articles, read from the store page by page.
+
+        Yielded only while the downloader has room (Scrapy's lazy start pattern), so a large debt
+        (an archive upgraded from before images were tracked) never sits in memory at once.
+        """
+        if not self.settings.getbool("ARCHIVE_IMAGES"):
+            return
+        owed = 0
+        for url in self.assets.owed():
+            if self.crawler.engine.needs_backout():
+                await self.crawler.signals.wait_for(signals.scheduler_empty)
+            if request := self.asset_request(url):
+                owed += 1
+                self.crawler.stats.inc_value("assets/owed")
+                yield request
+        if owed:
+            logger.info("Requested %s images of stored articles that earlier crawls did not "
+                        "archive", owed)
+
+    def asset_request(self, url: str) -> scrapy.Request | None:
+        """A request for an asset (an article's image URL) not yet requested in this crawl."""
+        src = self.rewrite(url)
+        if src in self._seen_assets:
+            return None
+        self._seen_assets.add(src)
+        return scrapy.Request(
+            src, callback=self.parse_asset, errback=self.asset_failed, priority=-5,
+            cb_kwargs={"asset": url},
+        )
+
+    def parse_asset(self, response: Response, asset: str | None = None):
+        """Record the archived asset (the WARC middleware archived it); nothing to parse."""
+        pointer = response.meta.get("warc")
+        if self.assets.active and not pointer:
+            # The WARC write failed (logged by the middleware): still owed, tried next crawl.
+            self.crawler.stats.inc_value("assets/not_archived")
+            self.report_failure(response.url, "not_archived", detail="the WARC write failed")
+            return ()
+        self.assets.archived(asset or response.url, pointer)
         self.crawler.stats.inc_value("assets/archived")
         return ()
+
+    def asset_failed(self, failure) -> None:
+        """Report a failed asset, and record the attempt so it is retried with a backoff."""
+        request = failure.request
+        reason = failure_reason(failure)
+        outcome = self.assets.failed(request.cb_kwargs.get("asset") or request.url, reason)
+        self.crawler.stats.inc_value("assets/failed")
+        if outcome.endswith("given up"):
+            self.crawler.stats.inc_value("assets/given_up")
+        url = (request.meta.get("redirect_urls") or [request.url])[0]
+        # Reported here first, with the retry rule's outcome; request_failed's line is then the
+        # same URL again, which the failure report keeps once.
+        self.report_failure(url, reason, request.meta.get("retry_times", 0) + 1,
+                            "; ".join(filter(None, (failure.getErrorMessage(), outcome))))
+        self.request_failed(failure)

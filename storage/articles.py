@@ -18,13 +18,21 @@ For incremental crawls the store also remembers how each URL was last fetched (`
 ``ETag``, ``Last-Modified``, the sitemap ``lastmod`` that led to it, when and with what status) and
 every crawl run (``crawl_runs``: start, end, finish reason), so the next run can send conditional
 requests and skip what the portal says is unchanged.
+
+The ``assets`` table tracks each image of the stored articles (by the URL the article gives):
+``pending`` until a response is archived for it (``archived``, with the WARC pointer), or
+``failed`` (reason, attempts, when to retry) until retried or ``given_up``. A store that predates
+the table gets it on opening, with the images of its stored articles as ``unverified``: archived
+or not, the next crawl finds out (``spiders/assets.py``). Owed assets are read in pages through a
+partial index that holds only the rows not yet archived, so the work is bounded by what is owed,
+not by the size of the archive.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +80,24 @@ CREATE TABLE IF NOT EXISTS crawl_runs (
 );
 """
 
+# Asset rows not archived (nor given up): the only ones a crawl reads, so they alone are indexed.
+# Queries repeat this condition word for word, which is how SQLite picks a partial index.
+_OWED = "status IN ('pending', 'failed', 'unverified')"
+_ASSETS_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS assets (
+    url TEXT PRIMARY KEY,
+    site TEXT,
+    article TEXT,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    reason TEXT,
+    tried TEXT,
+    retry_after TEXT,
+    warc TEXT
+);
+CREATE INDEX IF NOT EXISTS assets_owed ON assets (site, url) WHERE {_OWED};
+"""
+
 
 @dataclass(frozen=True)
 class FetchState:
@@ -92,6 +118,21 @@ class KnownArticle:
     url: str
     published: str | None
     fetched: str | None
+
+
+@dataclass(frozen=True)
+class AssetState:
+    """One image of the stored articles: archived, pending, failed, given up or unverified."""
+
+    url: str
+    site: str | None
+    article: str | None
+    status: str
+    attempts: int = 0
+    reason: str | None = None
+    tried: str | None = None
+    retry_after: str | None = None
+    warc: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +163,7 @@ class ArticleStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._add_assets_table()
 
     def close(self) -> None:
         """Commit and close the database (a second call does nothing)."""
@@ -335,6 +377,129 @@ class ArticleStore:
         query = f"SELECT * FROM articles {where} ORDER BY published, canonical_url"
         for row in self._db.execute(query, params):
             yield _record(row)
+
+    # --- Assets (images of stored articles) ---------------------------------------------------
+
+    def _has_assets_table(self) -> bool:
+        return self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'assets'"
+        ).fetchone() is not None
+
+    def _add_assets_table(self) -> None:
+        if self._has_assets_table():
+            return  # no write lock just to open a store
+        # One transaction: a store never has the table without the images of its old articles.
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if not self._has_assets_table():
+                for statement in _ASSETS_SCHEMA.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(
+                    "INSERT OR IGNORE INTO assets (url, site, article, status) "
+                    "SELECT json_extract(image.value, '$.src'), articles.site, "
+                    "articles.canonical_url, 'unverified' "
+                    "FROM articles, json_each(articles.images) AS image "
+                    "WHERE json_extract(image.value, '$.src') IS NOT NULL"
+                )
+            self._db.commit()
+        except BaseException:
+            self._db.rollback()
+            raise
+
+    def expect_assets(self, site: str, article: str, urls: Iterable[str]) -> list[AssetState]:
+        """Record an article's assets as ``pending`` unless known; return the state of each."""
+        urls = list(dict.fromkeys(urls))
+        with self._db:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO assets (url, site, article, status) "
+                "VALUES (?, ?, ?, 'pending')",
+                [(url, site, article) for url in urls],
+            )
+        return [state for url in urls if (state := self.asset(url)) is not None]
+
+    def asset(self, url: str) -> AssetState | None:
+        """What the store knows about one asset URL, or None."""
+        row = self._db.execute("SELECT * FROM assets WHERE url = ?", (url,)).fetchone()
+        return AssetState(**dict(row)) if row else None
+
+    def owed_assets(self, site: str, now: str, page: int = 500) -> Iterator[AssetState]:
+        """The site's assets to fetch: ``pending``, or ``failed`` with ``retry_after`` <= ``now``.
+
+        Read ``page`` rows at a time through the ``assets_owed`` index (``now``: ISO 8601 UTC, as
+        the store writes times); no read transaction stays open between pages.
+        """
+        after = ""
+        while True:
+            rows = self._db.execute(
+                f"SELECT * FROM assets WHERE site = ? AND {_OWED} AND url > ? "
+                "AND (status = 'pending' OR (status = 'failed' AND retry_after <= ?)) "
+                "ORDER BY url LIMIT ?",
+                (site, after, now, page),
+            ).fetchall()
+            for row in rows:
+                yield AssetState(**dict(row))
+            if len(rows) < page:
+                return
+            after = rows[-1]["url"]
+
+    def record_asset_archived(self, url: str, site: str, fetched: str, warc: dict) -> None:
+        """Remember that a response for ``url`` is archived, and where (a WARC pointer)."""
+        with self._db:
+            self._db.execute(
+                "INSERT INTO assets (url, site, status, tried, warc) "
+                "VALUES (?, ?, 'archived', ?, ?) ON CONFLICT (url) DO UPDATE SET "
+                "status = 'archived', tried = excluded.tried, warc = excluded.warc, "
+                "reason = NULL, retry_after = NULL",
+                (url, site, fetched, _json(warc)),
+            )
+
+    def record_asset_failure(
+        self, url: str, site: str, reason: str, tried: str, retry_after: str | None
+    ) -> None:
+        """Count a failed attempt; ``retry_after`` None means given up (never requested again)."""
+        status = "failed" if retry_after else "given_up"
+        with self._db:
+            self._db.execute(
+                "INSERT INTO assets (url, site, status, attempts, reason, tried, retry_after) "
+                "VALUES (?, ?, ?, 1, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET "
+                "status = excluded.status, attempts = attempts + 1, reason = excluded.reason, "
+                "tried = excluded.tried, retry_after = excluded.retry_after",
+                (url, site, status, reason, tried, retry_after),
+            )
+
+    def confirm_assets(self, urls: Iterable[str]) -> int:
+        """Mark ``unverified`` assets at these URLs as ``archived`` (found in the WARC files)."""
+        with self._db:
+            cursor = self._db.executemany(
+                "UPDATE assets SET status = 'archived' WHERE url = ? AND status = 'unverified'",
+                ((url,) for url in urls),
+            )
+        return cursor.rowcount
+
+    def release_unverified_assets(self, site: str) -> int:
+        """Make the site's remaining ``unverified`` assets ``pending``; return how many."""
+        with self._db:
+            cursor = self._db.execute(
+                f"UPDATE assets SET status = 'pending' WHERE site = ? AND {_OWED} "
+                "AND status = 'unverified'",
+                (site,),
+            )
+        return cursor.rowcount
+
+    def has_unverified_assets(self, site: str) -> bool:
+        """Whether the site has assets of articles stored before assets were tracked."""
+        return self._db.execute(
+            f"SELECT 1 FROM assets WHERE site = ? AND {_OWED} AND status = 'unverified' LIMIT 1",
+            (site,),
+        ).fetchone() is not None
+
+    def count_assets(self, site: str | None = None) -> dict[str, int]:
+        """Number of assets by status (of one site, or all)."""
+        query = "SELECT status, COUNT(*) FROM assets"
+        rows = self._db.execute(query + " WHERE site = ? GROUP BY status", (site,)) if site \
+            else self._db.execute(query + " GROUP BY status")
+        return dict(rows.fetchall())
 
 
 def same_article(stored: dict, record: dict) -> bool:

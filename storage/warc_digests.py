@@ -152,6 +152,11 @@ class DigestIndex:
                     ).rowcount
         return completed
 
+    def target_uris(self) -> Iterator[str]:
+        """Yield the target URI of every original capture (streamed, in no particular order)."""
+        for (uri,) in self._connection.execute("SELECT target_uri FROM payload_digests"):
+            yield uri
+
     def __len__(self) -> int:
         """Return how many payloads the index knows."""
         return self._connection.execute("SELECT COUNT(*) FROM payload_digests").fetchone()[0]
