@@ -395,9 +395,12 @@ def _copy(source: BinaryIO, start: int, end: int, target: BinaryIO) -> None:
         remaining -= len(chunk)
 
 
-def _write_durably(path: Path, source: BinaryIO, runs: list[_Run]) -> None:
-    """Write ``runs`` of ``source`` to ``path`` through a temporary name, fsynced."""
-    partial = path.with_name(path.name + ".part")
+def _write_durably(path: Path, source: BinaryIO, runs: list[_Run], scratch: Path) -> None:
+    """Write ``runs`` of ``source`` to ``path`` through a temporary file in ``scratch``, fsynced.
+
+    The temporary file stays out of the WARC directory: readers glob ``*.warc.gz*`` there.
+    """
+    partial = scratch / f"{path.name}.part"
     with partial.open("wb") as target:
         for run in runs:
             _copy(source, run.start, run.end, target)
@@ -447,9 +450,9 @@ def recover_file(open_path: Path) -> RecoveredFile | None:
                 "offset": 0, "length": 0, "reason": "empty file", "quarantine": None,
             }])
             return RecoveredFile(open_path, None, 0, 0, removed=True)
-        # Our writer's files are gzip; sniff the other kind first when it starts like one.
-        first = reader.read_at(0, len(WARC_MAGIC)) == WARC_MAGIC
-        for compressed in (not first, first):
+        # Our writer's files are gzip; try the other kind first when it starts like one.
+        plain_start = reader.read_at(0, len(WARC_MAGIC)) == WARC_MAGIC
+        for compressed in (not plain_start, plain_start):
             runs, records = _plan(reader, compressed)
             if records:
                 break
@@ -466,19 +469,19 @@ def recover_file(open_path: Path) -> RecoveredFile | None:
                 f"recovery?); compare the two and remove the wrong one"
             )
         damaged = []
+        quarantine_dir = directory / QUARANTINE_DIR
         if any(run.reason for run in runs):
-            quarantine_dir = directory / QUARANTINE_DIR
             quarantine_dir.mkdir(exist_ok=True)
             for run in runs:
                 if run.reason:
                     target = _quarantine_path(quarantine_dir, final_path.name, run.start)
-                    _write_durably(target, handle, [run])
+                    _write_durably(target, handle, [run], quarantine_dir)
                     damaged.append(DamagedSpan(run.start, run.end - run.start, run.reason, target))
             _fsync_directory(quarantine_dir)
             _report(directory, [{
                 "file": open_path.name, "recovered_as": final_path.name, "action": "quarantined",
                 "offset": span.offset, "length": span.length, "reason": span.reason,
-                "quarantine": str(span.quarantine.relative_to(directory)),
+                "quarantine": span.quarantine.relative_to(directory).as_posix(),
             } for span in damaged if span.quarantine is not None])
         kept = [run for run in runs if not run.reason]
         if len(kept) == 1 and kept[0].start == 0:
@@ -488,7 +491,7 @@ def recover_file(open_path: Path) -> RecoveredFile | None:
             os.fsync(handle.fileno())
             os.replace(open_path, final_path)
         else:
-            _write_durably(final_path, handle, kept)
+            _write_durably(final_path, handle, kept, quarantine_dir)
             # Both names exist for a moment: a crash here loses nothing, and the next
             # recovery refuses to guess which one to keep.
             _fsync_directory(directory)

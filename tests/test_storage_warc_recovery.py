@@ -112,6 +112,7 @@ def assert_nothing_lost(
     assert result.final_path is not None, context
     assert len(record_ids(result.final_path)) == result.records, context
     assert warcio_check_passes(result.final_path), context
+    assert not list(directory.rglob("*.part")), context  # no temporary file left behind
 
 
 def recover_copy(directory: Path, name: str, data: bytes) -> RecoveredFile:
