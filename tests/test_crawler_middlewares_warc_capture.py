@@ -624,20 +624,29 @@ def test_open_files_of_a_crashed_crawl_are_recovered_when_the_spider_opens(tmp_p
     crashed = open_path.read_bytes()
     middleware._writer._file.close()
     open_path.write_bytes(crashed + crashed[:-10])  # killed in the middle of a record
+    arc = b"filedesc://old.arc 0.0.0.0 20240101000000 text/plain 0\n"
+    (tmp_path / "warc" / "old.warc.gz.open").write_bytes(gzip.compress(arc))  # not ours
 
     successor, crawler = build_middleware(ARCHIVE_DIR=str(tmp_path))
     successor.spider_opened()
 
-    (path,) = (tmp_path / "warc").iterdir()
-    assert path.name == open_path.name.removesuffix(".open")
+    path = tmp_path / "warc" / open_path.name.removesuffix(".open")
+    assert sorted(p.name for p in (tmp_path / "warc").iterdir()) == sorted(
+        [path.name, "old.warc.gz.open", "quarantine", "recovery-report.jsonl"])
     assert path.read_bytes().startswith(crashed)
     # The first copy whole, then the copy's warcinfo and response; its request was cut.
     assert [r.rec_type for r in read_warc(path)] == ["warcinfo", "response", "request"] + [
         "warcinfo", "response"]
+    # The cut request is kept aside, not thrown away.
+    (quarantined,) = (tmp_path / "warc" / "quarantine").iterdir()
+    assert path.read_bytes() + quarantined.read_bytes() == crashed + crashed[:-10]
     stats = crawler.stats.get_stats()
     assert stats["warc/recovered_files"] == 1
     assert stats["warc/recovered_records"] == 5
-    assert 0 < stats["warc/recovered_cut_bytes"] < len(crashed)
+    assert stats["warc/recovered_damaged_spans"] == 1
+    assert stats["warc/recovered_quarantined_bytes"] == quarantined.stat().st_size
+    assert stats["warc/recovery_untouched"] == 1
+    assert "warc/recovery_errors" not in stats
     # Its responses now count as originals: the next crawl writes revisits for them.
     from storage.warc_digests import DigestIndex
 
@@ -646,6 +655,25 @@ def test_open_files_of_a_crashed_crawl_are_recovered_when_the_spider_opens(tmp_p
     index.close()
     assert original is not None and original.record_id == request.meta["warc"]["record_id"]
     assert original.filename == path.name
+
+
+def test_a_file_that_cannot_be_recovered_is_counted_and_the_others_are(tmp_path: Path):
+    middleware, _ = build_middleware(ARCHIVE_DIR=str(tmp_path))
+    request, response = page()
+    middleware.process_response(request, response)
+    middleware.spider_closed()
+    (closed,) = (tmp_path / "warc").iterdir()
+    data = closed.read_bytes()
+    (tmp_path / "warc" / (closed.name + ".open")).write_bytes(data)  # both names: which one?
+    (tmp_path / "warc" / "other.warc.gz.open").write_bytes(data)
+
+    successor, crawler = build_middleware(ARCHIVE_DIR=str(tmp_path))
+    successor.spider_opened()
+
+    stats = crawler.stats.get_stats()
+    assert stats["warc/recovery_errors"] == 1 and stats["warc/recovered_files"] == 1
+    assert (tmp_path / "warc" / (closed.name + ".open")).read_bytes() == data
+    assert (tmp_path / "warc" / "other.warc.gz").read_bytes() == data
 
 
 def test_compression_level_setting(tmp_path: Path):

@@ -43,8 +43,10 @@ Settings:
 * ``ROBOTSTXT_OBEY`` - recorded in ``warcinfo`` as ``robots: obey`` or ``ignore``.
 
 When the spider opens, files left ``.open`` in the WARC directory by a crashed crawl
-are recovered (:mod:`storage.warc_recovery`): cut after their last complete record,
-closed and renamed, with a warning naming each.
+are recovered (:mod:`storage.warc_recovery`): every readable record is kept under the
+file's final name, every damaged or partial span is moved to ``quarantine/`` and
+listed in ``recovery-report.jsonl``, and a file with no readable WARC record is left
+as it is; a warning names each file.
 
 A spider adds a ``metadata`` record about a response by sending the
 :data:`WARC_METADATA` signal::
@@ -56,9 +58,10 @@ A spider adds a ``metadata`` record about a response by sending the
 Stats: ``warc/responses``, ``warc/revisits``, ``warc/metadata``, ``warc/records``
 (every record but ``warcinfo``), ``warc/bytes`` (compressed bytes on disk),
 ``warc/files``, ``warc/skipped`` and ``warc/skipped/<reason>``, ``warc/errors``,
-``warc/recovered_files``, ``warc/recovered_records``, ``warc/recovered_cut_bytes``,
-``warc/recovery_errors``.  A failed write is logged and counted but never stops the
-crawl.
+``warc/recovered_files``, ``warc/recovered_records``, ``warc/recovered_damaged_spans``,
+``warc/recovered_quarantined_bytes``, ``warc/recovery_untouched`` (files left as they
+were), ``warc/recovery_errors``.  A failed write is logged and counted but never stops
+the crawl.
 """
 
 from __future__ import annotations
@@ -226,7 +229,7 @@ class WarcCaptureMiddleware:
         self.recover()
 
     def recover(self) -> None:
-        """Close, cut and rename orphaned ``.open`` files in the WARC directory; count it."""
+        """Recover orphaned ``.open`` files in the WARC directory and index them; count it."""
         try:
             recovered = recover_directory(self.directory)
         except OSError as error:
@@ -234,10 +237,19 @@ class WarcCaptureMiddleware:
             logger.error("Could not recover WARC files in %s: %s", self.directory, error)
             return
         for result in recovered:
+            if result.error is not None:
+                self.stats.inc_value("warc/recovery_errors")
+                continue
+            if result.untouched_reason is not None:
+                self.stats.inc_value("warc/recovery_untouched")
+                continue
+            if result.final_path is None:  # an empty file, removed
+                continue
             self.stats.inc_value("warc/recovered_files")
             self.stats.inc_value("warc/recovered_records", result.records)
-            self.stats.inc_value("warc/recovered_cut_bytes", result.cut_bytes)
-            if result.final_path is not None and self.digest_db is not None:
+            self.stats.inc_value("warc/recovered_damaged_spans", len(result.damaged))
+            self.stats.inc_value("warc/recovered_quarantined_bytes", result.quarantined_bytes)
+            if self.digest_db is not None:
                 # The crashed writer never indexed this file: its pages would be archived
                 # in full again instead of as revisits.
                 try:
