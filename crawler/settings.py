@@ -64,6 +64,8 @@ DOWNLOADER_MIDDLEWARES = {
     # as offsite/*, and reported when they are redirects or start URLs (crawler/origins.py).
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "crawler.middlewares.origin.OriginGuardMiddleware": 50,
+    # Above RedirectMiddleware (600): a redirect to another origin fails its request (errback).
+    "crawler.middlewares.origin.OriginRedirectMiddleware": 620,
 }
 WARC_ENABLED = True
 WARC_MAX_SIZE = 1_000_000_000

@@ -97,7 +97,7 @@ def test_every_image_of_every_stored_article_is_archived_after_resume(killed_twi
 
 
 SMALL = 30
-# Some images answer with a redirect off the site: a permanent failure (reason "offsite").
+# Some images answer with a redirect off the site: a permanent failure (reason "offsite_redirect").
 BROKEN_IMAGES = r"offsite:0.25@^/uploads/"
 
 
@@ -124,7 +124,7 @@ def test_a_failed_image_is_reported_retried_once_then_left_to_its_backoff(portal
         assert first.returncode == 0, first.log[-3000:]
         broken = set(failures(tmp_path))
         assert broken and all(path.startswith("/uploads/") for path in broken)
-        assert {f["reason"] for f in failures(tmp_path).values()} == {"offsite"}
+        assert {f["reason"] for f in failures(tmp_path).values()} == {"offsite_redirect"}
         assert all("attempt 1 of 6" in f["detail"] for f in failures(tmp_path).values())
         assert {image for images in missing_images(tmp_path).values() for image in images} == (
             broken)

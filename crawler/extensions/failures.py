@@ -64,6 +64,8 @@ def failure_reason(failure: Failure) -> str:
             return "redirect_loop"
         if "DOWNLOAD_MAXSIZE" in message or "max size" in message:
             return "too_large"
+        if "offsite redirect" in message:
+            return "offsite_redirect"
         if "offsite" in message:
             return "offsite"
         return "ignored"

@@ -17,6 +17,13 @@ RobotsTxtMiddleware at 100) and compares origins, at two points that every reque
   fetches for every origin a request goes to, and ``engine.download``): a request to another
   origin is refused with ``IgnoreRequest`` (``offsite/downloads``).
 
+``OriginRedirectMiddleware`` (620, just above RedirectMiddleware at 600, so it sees the 3xx
+first) refuses a ``Location`` on another origin with ``IgnoreRequest("offsite redirect to
+…")``: the request's errback runs, so the spider reports the URL (reason ``offsite_redirect``)
+and its bookkeeping (a failed article retried with a backoff, an owed image) sees the failure,
+which a request dropped at the scheduler never tells it. The scheduler check above stays for
+what this one cannot see (``<meta http-equiv=refresh>``, read after decompression).
+
 The spider names what is on-site with its ``origins`` attribute (a ``SiteOrigins``); a spider
 without one is held to its ``allowed_domains`` on the default ports, and a spider without
 either is not held at all. No setting; switch it off in ``DOWNLOADER_MIDDLEWARES`` (None).
@@ -28,9 +35,11 @@ Stats: ``offsite/links``, ``offsite/origins`` (distinct origins whose links were
 from __future__ import annotations
 
 import logging
+from urllib.parse import urljoin
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
+from w3lib.url import safe_url_string
 
 from crawler.extensions.failures import url_failed
 from crawler.origins import SiteOrigins, origin_of, origin_text
@@ -101,3 +110,42 @@ class OriginGuardMiddleware:
         self.crawler.signals.send_catch_log(
             signal=url_failed, url=url, reason=reason, attempts=1, detail=detail
         )
+
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+class OriginRedirectMiddleware:
+    """Fail a request whose redirect leads to another origin, through its errback."""
+
+    def __init__(self, stats) -> None:
+        self.stats = stats
+        self.origins: SiteOrigins | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        middleware = cls(crawler.stats)
+        crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        return middleware
+
+    def spider_opened(self, spider) -> None:
+        origins = getattr(spider, "origins", None)
+        if origins is None and getattr(spider, "allowed_domains", None):
+            origins = SiteOrigins(tuple(d.lower() for d in spider.allowed_domains))
+        self.origins = origins
+
+    def process_response(self, request, response):
+        if (
+            self.origins is None or response.status not in REDIRECT_STATUSES
+            or request.meta.get("dont_redirect")
+        ):
+            return response
+        location = response.headers.get(b"Location")
+        if not location:
+            return response
+        target = urljoin(response.url, safe_url_string(location.decode("latin-1")))
+        if self.origins.allows(target):
+            return response
+        self.stats.inc_value("offsite/redirects")
+        logger.warning("%s redirects to another origin, %s; not followed", response.url, target)
+        raise IgnoreRequest(f"offsite redirect: redirects to {target}, another origin")
