@@ -14,9 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from crawler.commands.addsite import guess_article_pattern, load_site_module, site_spider
+from crawler.commands.addsite import (
+    guess_article_pattern,
+    load_site_module,
+    page_from_warc,
+    site_spider,
+)
+from crawler.parsing.article import extract_with_profile
+from crawler.settings import DOWNLOAD_MAXSIZE
 from crawler.sitefixtures import load_expected, load_page, read_listing, write_expected
 from tests.conftest import scrapy
+from tests.encoded_warc import ENCODERS, Archived, archive_articles
 from tests.test_sites import check_article, check_listing
 
 BENCHMARK = Path(__file__).parent / "data" / "article-extraction" / (
@@ -105,3 +113,43 @@ def test_addsite_refuses_a_bad_site_id_and_a_missing_page(tmp_path, saved_page):
     assert missing.returncode == 2
     assert "nope.html" in missing.stderr
     assert not (tmp_path / "spiders" / "newoutlet.py").exists()
+
+
+@pytest.fixture(scope="module")
+def encoded_warc(tmp_path_factory) -> tuple[Path, dict[str, Archived]]:
+    """A WARC file holding one replica article per Content-Encoding, and bombs."""
+    warc_dir = tmp_path_factory.mktemp("encoded")
+    archived = archive_articles(warc_dir, "https://baonamdinh.vn", bomb_size=4_000_000)
+    (warc,) = warc_dir.glob("*.warc.gz")
+    return warc, {entry.url: entry for entry in archived}
+
+
+@pytest.mark.parametrize("encoding", list(ENCODERS))
+def test_a_page_from_a_warc_reads_back_in_every_content_encoding(encoded_warc, encoding):
+    warc, archived = encoded_warc
+    entry = next(entry for entry in archived.values()
+                 if entry.encoding == encoding and entry.article is not None)
+    page = page_from_warc("article-1", entry.url, warc, DOWNLOAD_MAXSIZE)
+    record = extract_with_profile(page.body, page.url, None, page.content_type)
+    assert record["title"] == entry.article.title
+    # The saved page is decoded, so it keeps no Content-Encoding header.
+    assert "content-encoding" not in {name.lower() for name in page.headers}
+
+
+def test_addsite_from_warc_reads_brotli_and_refuses_a_bomb(tmp_path, encoded_warc):
+    warc, archived = encoded_warc
+    brotli_page = next(entry for entry in archived.values()
+                       if entry.encoding == "br" and entry.article is not None)
+    result = addsite(tmp_path, "newoutlet", brotli_page.url, "--from-warc", str(warc))
+    assert result.returncode == 0, result.stderr
+    saved = load_page(tmp_path / "sites" / "newoutlet", "article-1")
+    assert brotli_page.article.title in saved.body.decode("utf-8")
+
+    bomb = next(entry for entry in archived.values() if entry.article is None)
+    refused = addsite(tmp_path, "bombed", bomb.url, "--from-warc", str(warc),
+                      "-s", "DOWNLOAD_MAXSIZE=1048576")
+    assert refused.returncode == 2
+    assert refused.stderr.count("\n") == 1, refused.stderr
+    assert bomb.url in refused.stderr and str(warc) in refused.stderr, refused.stderr
+    assert "DOWNLOAD_MAXSIZE (1048576 bytes)" in refused.stderr, refused.stderr
+    assert not (tmp_path / "spiders" / "bombed.py").exists()

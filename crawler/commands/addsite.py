@@ -8,9 +8,12 @@ web (``URL``), a saved file (``--from-file``, ``.gz`` decompressed) or a WARC fi
 (``--from-warc``: the last response for the URL). For a site that already has a module, only
 fixtures are added; ``--refresh`` saves every page of the folder again from its URL (or from the
 WARC) and says which expected fields no longer match, so a diff shows what the site changed.
+A page from a WARC file is decoded as the crawl decoded it (every Content-Encoding it accepts),
+and refused, with its URL and record, when larger than ``DOWNLOAD_MAXSIZE`` (`storage.payload`).
 
 Settings: ``ADDSITE_SPIDERS_DIR`` - where site modules go (default ``spiders``);
-``ADDSITE_FIXTURES_DIR`` - where fixture folders go (default ``tests/sites``); ``USER_AGENT``.
+``ADDSITE_FIXTURES_DIR`` - where fixture folders go (default ``tests/sites``); ``USER_AGENT``;
+``DOWNLOAD_MAXSIZE`` - the cap on a page read from a WARC file, as in a crawl.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from crawler.sitefixtures import (
     save_page,
     write_expected,
 )
+from storage.payload import PayloadError, record_payload
 
 SITE_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 # Headers that describe the transfer, not the page: the saved body is already decoded.
@@ -80,24 +84,31 @@ def fetch_page(name: str, url: str, user_agent: str) -> SavedPage:
         raise AddSiteError(f"cannot fetch {url}: {error}") from error
 
 
-def page_from_warc(name: str, url: str, warc: Path) -> SavedPage:
-    """The last response record for ``url`` in a WARC file, its payload decoded as warcio does."""
-    found = None
+def page_from_warc(name: str, url: str, warc: Path, max_size: int) -> SavedPage:
+    """The last response record for ``url`` in a WARC file, its payload decoded as the crawl
+    decoded it; ``max_size`` is the crawl's ``DOWNLOAD_MAXSIZE``."""
+    offset = None
     try:
         with open(warc, "rb") as stream:
-            for record in ArchiveIterator(stream):
+            records = ArchiveIterator(stream)
+            for record in records:
                 if record.rec_type == "response" and record.rec_headers.get_header(
                         "WARC-Target-URI") == url:
-                    # content_stream() undoes chunking and gzip/deflate/br content encodings.
-                    body = record.content_stream().read()
-                    headers = record.http_headers
-                    found = SavedPage(name, url, body, int(headers.get_statuscode() or 200),
-                                      _kept_headers(headers.headers))
+                    offset = records.get_record_offset()
+            if offset is None:
+                raise AddSiteError(f"{warc} holds no response for {url}")
+            # Only the last capture is decoded: an earlier one may be broken, or a bomb.
+            stream.seek(offset)
+            record = next(iter(ArchiveIterator(stream)))
+            body = record_payload(record, max_size)
     except OSError as error:
         raise AddSiteError(f"cannot read {warc}: {error}") from error
-    if found is None:
-        raise AddSiteError(f"{warc} holds no response for {url}")
-    return found
+    except PayloadError as error:
+        record_id = record.rec_headers.get_header("WARC-Record-ID")
+        raise AddSiteError(f"{url}: record {record_id} in {warc}: {error}") from error
+    headers = record.http_headers
+    return SavedPage(name, url, body, int(headers.get_statuscode() or 200),
+                     _kept_headers(headers.headers))
 
 
 def page_from_file(name: str, url: str, path: Path) -> SavedPage:
@@ -271,7 +282,8 @@ class Command(ScrapyCommand):
         if file is not None:
             return page_from_file(name, url, file)
         if opts.from_warc is not None:
-            return page_from_warc(name, url, opts.from_warc)
+            return page_from_warc(name, url, opts.from_warc,
+                                  self.settings.getint("DOWNLOAD_MAXSIZE"))
         return fetch_page(name, url, self.settings.get("USER_AGENT") or "scrapy")
 
     def _add(self, site_id: str, url: str, module_path: Path, folder: Path,
