@@ -25,6 +25,8 @@ from crawler.settings import DOWNLOAD_MAXSIZE
 from crawler.sitefixtures import load_expected, load_page, read_listing, write_expected
 from tests.conftest import scrapy
 from tests.encoded_warc import ENCODERS, Archived, archive_articles
+from tests.replica.content import build_site
+from tests.replica.process import ReplicaProcess
 from tests.test_sites import check_article, check_listing
 
 BENCHMARK = Path(__file__).parent / "data" / "article-extraction" / (
@@ -153,3 +155,19 @@ def test_addsite_from_warc_reads_brotli_and_refuses_a_bomb(tmp_path, encoded_war
     assert bomb.url in refused.stderr and str(warc) in refused.stderr, refused.stderr
     assert "DOWNLOAD_MAXSIZE (1048576 bytes)" in refused.stderr, refused.stderr
     assert not (tmp_path / "spiders" / "bombed.py").exists()
+
+
+def test_addsite_refuses_a_gzip_bomb_from_the_web(tmp_path):
+    # The replica's gzip-bomb: 64 MB of HTML in ~64 KB, sent with Content-Encoding: gzip.
+    article = build_site(articles=12).articles[0]
+    with ReplicaProcess(articles=12, faults=[f"gzip-bomb@^{article.path}$"]) as portal:
+        url = portal.url(article.path)
+        refused = addsite(tmp_path, "bombed", url, "-s", "DOWNLOAD_MAXSIZE=1048576")
+        fetched = addsite(tmp_path, "replica", portal.url(build_site(articles=12).articles[1]
+                                                          .path))
+    assert refused.returncode == 2
+    assert refused.stderr.count("\n") == 1, refused.stderr
+    assert url in refused.stderr and "DOWNLOAD_MAXSIZE (1048576 bytes)" in refused.stderr
+    assert not (tmp_path / "spiders" / "bombed.py").exists()
+    # An ordinary page (gzip too) still comes through.
+    assert fetched.returncode == 0, fetched.stderr

@@ -8,12 +8,13 @@ web (``URL``), a saved file (``--from-file``, ``.gz`` decompressed) or a WARC fi
 (``--from-warc``: the last response for the URL). For a site that already has a module, only
 fixtures are added; ``--refresh`` saves every page of the folder again from its URL (or from the
 WARC) and says which expected fields no longer match, so a diff shows what the site changed.
-A page from a WARC file is decoded as the crawl decoded it (every Content-Encoding it accepts),
-and refused, with its URL and record, when larger than ``DOWNLOAD_MAXSIZE`` (`storage.payload`).
+A page from a WARC file is decoded as the crawl decoded it (every Content-Encoding it accepts);
+a page from a WARC file or the web is refused, with its URL (and record), when larger than
+``DOWNLOAD_MAXSIZE`` as received or decoded (`storage.payload`).
 
 Settings: ``ADDSITE_SPIDERS_DIR`` - where site modules go (default ``spiders``);
 ``ADDSITE_FIXTURES_DIR`` - where fixture folders go (default ``tests/sites``); ``USER_AGENT``;
-``DOWNLOAD_MAXSIZE`` - the cap on a page read from a WARC file, as in a crawl.
+``DOWNLOAD_MAXSIZE`` - the cap on a page fetched or read from a WARC file, as in a crawl.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from crawler.sitefixtures import (
     save_page,
     write_expected,
 )
-from storage.payload import PayloadError, record_payload
+from storage.payload import PayloadError, PayloadTooLarge, decode_content, record_payload
 
 SITE_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 # Headers that describe the transfer, not the page: the saved body is already decoded.
@@ -69,19 +70,25 @@ def _kept_headers(items) -> dict[str, str]:
     return {name: value for name, value in items if name.lower() not in _TRANSFER_HEADERS}
 
 
-def fetch_page(name: str, url: str, user_agent: str) -> SavedPage:
-    """GET ``url`` and return its body with the Content-Encoding undone."""
+def fetch_page(name: str, url: str, user_agent: str, max_size: int) -> SavedPage:
+    """GET ``url`` and return its body with the Content-Encoding undone, both no larger than
+    ``max_size`` (the crawl's ``DOWNLOAD_MAXSIZE``; 0: no cap)."""
     request = urllib.request.Request(url, headers={"User-Agent": user_agent,
                                                    "Accept-Encoding": "gzip"})
     try:
         with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:
-            body = response.read()
-            if (response.headers.get("Content-Encoding") or "").lower() == "gzip":
-                body = gzip.decompress(body)
+            body = response.read(max_size + 1) if max_size else response.read()
+            if max_size and len(body) > max_size:
+                raise PayloadTooLarge(f"body runs past DOWNLOAD_MAXSIZE ({max_size} bytes)")
+            codings = [coding.strip().lower() for coding in
+                       (response.headers.get("Content-Encoding") or "").split(",")]
+            body = decode_content(body, [c for c in codings if c and c != "identity"], max_size)
             return SavedPage(name, url, body, response.status,
                              _kept_headers(response.headers.items()))
     except OSError as error:
         raise AddSiteError(f"cannot fetch {url}: {error}") from error
+    except PayloadError as error:
+        raise AddSiteError(f"{url}: {error}") from error
 
 
 def page_from_warc(name: str, url: str, warc: Path, max_size: int) -> SavedPage:
@@ -284,7 +291,8 @@ class Command(ScrapyCommand):
         if opts.from_warc is not None:
             return page_from_warc(name, url, opts.from_warc,
                                   self.settings.getint("DOWNLOAD_MAXSIZE"))
-        return fetch_page(name, url, self.settings.get("USER_AGENT") or "scrapy")
+        return fetch_page(name, url, self.settings.get("USER_AGENT") or "scrapy",
+                          self.settings.getint("DOWNLOAD_MAXSIZE"))
 
     def _add(self, site_id: str, url: str, module_path: Path, folder: Path,
              opts: argparse.Namespace) -> None:
