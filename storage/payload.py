@@ -25,7 +25,7 @@ This module reads no settings; its only Scrapy imports are those decompression h
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from scrapy.downloadermiddlewares.httpcompression import ACCEPTED_ENCODINGS
 from scrapy.utils import _compression
@@ -61,15 +61,13 @@ def _too_large(max_size: int, what: str) -> PayloadTooLarge:
     return PayloadTooLarge(f"{what} past DOWNLOAD_MAXSIZE ({max_size} bytes)")
 
 
-def content_encodings(record: ArcWarcRecord) -> list[str]:
-    """The record's ``Content-Encoding`` codings in the order they were applied, lower case.
+def content_encodings(headers: Iterable[tuple[str, str]]) -> list[str]:
+    """The ``Content-Encoding`` codings of HTTP headers in the order applied, lower case.
 
     Repeated headers and comma-separated lists both count; ``identity`` is no coding.
     """
-    if record.http_headers is None:
-        return []
     codings = []
-    for name, value in record.http_headers.headers:
+    for name, value in headers:
         if name.lower() == "content-encoding":
             codings += [coding.strip().lower() for coding in value.split(",")]
     return [coding for coding in codings if coding and coding != "identity"]
@@ -116,4 +114,5 @@ def decode_content(body: bytes, codings: list[str], max_size: int) -> bytes:
 
 def record_payload(record: ArcWarcRecord, max_size: int) -> bytes:
     """A response record's body as the page: transfer and content codings undone, capped."""
-    return decode_content(raw_payload(record, max_size), content_encodings(record), max_size)
+    headers = record.http_headers.headers if record.http_headers is not None else []
+    return decode_content(raw_payload(record, max_size), content_encodings(headers), max_size)

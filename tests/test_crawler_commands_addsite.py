@@ -23,8 +23,10 @@ from crawler.commands.addsite import (
 from crawler.parsing.article import extract_with_profile
 from crawler.settings import DOWNLOAD_MAXSIZE
 from crawler.sitefixtures import load_expected, load_page, read_listing, write_expected
+from storage.warc import WarcWriter
 from tests.conftest import scrapy
-from tests.encoded_warc import ENCODERS, Archived, archive_articles
+from tests.encoded_warc import ENCODERS, Archived, archive_articles, write_response
+from tests.encoded_warc import bomb as bomb_body
 from tests.replica.content import build_site
 from tests.replica.process import ReplicaProcess
 from tests.test_sites import check_article, check_listing
@@ -155,6 +157,25 @@ def test_addsite_from_warc_reads_brotli_and_refuses_a_bomb(tmp_path, encoded_war
     assert bomb.url in refused.stderr and str(warc) in refused.stderr, refused.stderr
     assert "DOWNLOAD_MAXSIZE (1048576 bytes)" in refused.stderr, refused.stderr
     assert not (tmp_path / "spiders" / "bombed.py").exists()
+
+    # A refresh from a later WARC where the first page has become a bomb: that page is named
+    # and kept as saved, the other one is still refreshed.
+    zstd_page = next(entry for entry in archived.values()
+                     if entry.encoding == "zstd" and entry.article is not None)
+    assert addsite(tmp_path, "newoutlet", zstd_page.url, "--from-warc", str(warc)).returncode == 0
+    later = tmp_path / "later"
+    with WarcWriter(later) as writer:
+        write_response(writer, brotli_page.url, bomb_body("br", 4_000_000), "br")
+        page = page_from_warc("x", zstd_page.url, warc, DOWNLOAD_MAXSIZE)
+        write_response(writer, zstd_page.url, page.body, None)
+    (later_warc,) = later.glob("*.warc.gz")
+    refresh = addsite(tmp_path, "newoutlet", "--refresh", "--from-warc", str(later_warc),
+                      "-s", "DOWNLOAD_MAXSIZE=1048576")
+    assert refresh.returncode == 2
+    assert refresh.stderr.count("\n") == 1, refresh.stderr
+    assert "article-1 not refreshed" in refresh.stderr and brotli_page.url in refresh.stderr
+    assert f"article-2: {zstd_page.url} unchanged" in refresh.stdout, refresh.stdout
+    assert load_page(tmp_path / "sites" / "newoutlet", "article-1").body == saved.body
 
 
 def test_addsite_refuses_a_gzip_bomb_from_the_web(tmp_path):

@@ -7,7 +7,8 @@ a listing with ``--listing``) with its headers into ``tests/sites/<site_id>/``, 
 web (``URL``), a saved file (``--from-file``, ``.gz`` decompressed) or a WARC file
 (``--from-warc``: the last response for the URL). For a site that already has a module, only
 fixtures are added; ``--refresh`` saves every page of the folder again from its URL (or from the
-WARC) and says which expected fields no longer match, so a diff shows what the site changed.
+WARC) and says which expected fields no longer match, so a diff shows what the site changed (a
+page it cannot get is named, kept as it was, and makes the command exit 2).
 A page from a WARC file is decoded as the crawl decoded it (every Content-Encoding it accepts);
 a page from a WARC file or the web is refused, with its URL (and record), when larger than
 ``DOWNLOAD_MAXSIZE`` as received or decoded (`storage.payload`).
@@ -52,7 +53,13 @@ from crawler.sitefixtures import (
     save_page,
     write_expected,
 )
-from storage.payload import PayloadError, PayloadTooLarge, decode_content, record_payload
+from storage.payload import (
+    PayloadError,
+    PayloadTooLarge,
+    content_encodings,
+    decode_content,
+    record_payload,
+)
 
 SITE_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 # Headers that describe the transfer, not the page: the saved body is already decoded.
@@ -80,9 +87,7 @@ def fetch_page(name: str, url: str, user_agent: str, max_size: int) -> SavedPage
             body = response.read(max_size + 1) if max_size else response.read()
             if max_size and len(body) > max_size:
                 raise PayloadTooLarge(f"body runs past DOWNLOAD_MAXSIZE ({max_size} bytes)")
-            codings = [coding.strip().lower() for coding in
-                       (response.headers.get("Content-Encoding") or "").split(",")]
-            body = decode_content(body, [c for c in codings if c and c != "identity"], max_size)
+            body = decode_content(body, content_encodings(response.headers.items()), max_size)
             return SavedPage(name, url, body, response.status,
                              _kept_headers(response.headers.items()))
     except OSError as error:
@@ -331,7 +336,13 @@ class Command(ScrapyCommand):
         expected = load_expected(folder)
         for name in page_names(folder):
             old = load_page(folder, name)
-            new = self._page(name, old.url, opts)
+            try:
+                new = self._page(name, old.url, opts)
+            except AddSiteError as error:
+                # The other pages are still worth refreshing; the saved one is kept.
+                print(f"scrapy addsite: {folder / name} not refreshed: {error}", file=sys.stderr)
+                self.exitcode = 2
+                continue
             save_page(folder, new)
             state = "unchanged" if new.body == old.body else "changed"
             print(f"{folder / name}: {old.url} {state}")
