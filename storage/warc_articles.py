@@ -4,8 +4,9 @@
 wants, its latest ``200`` response record: its ``Content-Type`` and a pointer to the record in
 the same shape as the one a crawl stores on the article (`storage.warc.WarcPointer`); payloads
 are not kept (an archive can be far larger than memory) but read one at a time with
-`read_payload`, as warcio decodes them (chunking and gzip content encoding undone). Revisit
-records hold no payload and are skipped: the original response stands for them.
+`read_payload`, decoded as the crawl decoded them and no larger than its ``DOWNLOAD_MAXSIZE``
+(`storage.payload`). Revisit records hold no payload and are skipped: the original response
+stands for them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from storage.payload import record_payload
 from storage.warc import WarcPointer
 
 logger = logging.getLogger(__name__)
@@ -69,11 +71,13 @@ def latest_captures(warc_dir: Path, wanted: Callable[[str], bool]) -> dict[str, 
     return latest
 
 
-def read_payload(warc_dir: Path, capture: Capture) -> bytes:
-    """The payload of the record a capture points to.
+def read_payload(warc_dir: Path, capture: Capture, max_size: int) -> bytes:
+    """The payload of the record a capture points to, its Content-Encoding undone.
 
-    Raises OSError or ``ArchiveLoadFailed`` (naming nothing: the caller names the URL) when the
-    file or the record cannot be read.
+    ``max_size`` is the crawl's ``DOWNLOAD_MAXSIZE`` (0: no cap). Raises OSError or
+    ``ArchiveLoadFailed`` when the file or the record cannot be read, and
+    `storage.payload.PayloadError` when the payload is larger than ``max_size`` (archived or
+    decoded) or cannot be decoded; the messages name nothing, the caller names the record.
     """
     path = warc_dir / capture.pointer["filename"]
     if not path.exists():
@@ -81,5 +85,5 @@ def read_payload(warc_dir: Path, capture: Capture) -> bytes:
     with open(path, "rb") as stream:
         stream.seek(capture.pointer["offset"])
         for record in ArchiveIterator(stream):
-            return record.content_stream().read()
+            return record_payload(record, max_size)
     raise ArchiveLoadFailed(f"no record at offset {capture.pointer['offset']} of {path}")

@@ -14,9 +14,21 @@ from pathlib import Path
 
 import pytest
 
-from crawler.commands.addsite import guess_article_pattern, load_site_module, site_spider
+from crawler.commands.addsite import (
+    guess_article_pattern,
+    load_site_module,
+    page_from_warc,
+    site_spider,
+)
+from crawler.parsing.article import extract_with_profile
+from crawler.settings import DOWNLOAD_MAXSIZE
 from crawler.sitefixtures import load_expected, load_page, read_listing, write_expected
+from storage.warc import WarcWriter
 from tests.conftest import scrapy
+from tests.encoded_warc import ENCODERS, Archived, archive_articles, write_response
+from tests.encoded_warc import bomb as bomb_body
+from tests.replica.content import build_site
+from tests.replica.process import ReplicaProcess
 from tests.test_sites import check_article, check_listing
 
 BENCHMARK = Path(__file__).parent / "data" / "article-extraction" / (
@@ -105,3 +117,78 @@ def test_addsite_refuses_a_bad_site_id_and_a_missing_page(tmp_path, saved_page):
     assert missing.returncode == 2
     assert "nope.html" in missing.stderr
     assert not (tmp_path / "spiders" / "newoutlet.py").exists()
+
+
+@pytest.fixture(scope="module")
+def encoded_warc(tmp_path_factory) -> tuple[Path, dict[str, Archived]]:
+    """A WARC file holding one replica article per Content-Encoding, and bombs."""
+    warc_dir = tmp_path_factory.mktemp("encoded")
+    archived = archive_articles(warc_dir, "https://baonamdinh.vn", bomb_size=4_000_000)
+    (warc,) = warc_dir.glob("*.warc.gz")
+    return warc, {entry.url: entry for entry in archived}
+
+
+@pytest.mark.parametrize("encoding", list(ENCODERS))
+def test_a_page_from_a_warc_reads_back_in_every_content_encoding(encoded_warc, encoding):
+    warc, archived = encoded_warc
+    entry = next(entry for entry in archived.values()
+                 if entry.encoding == encoding and entry.article is not None)
+    page = page_from_warc("article-1", entry.url, warc, DOWNLOAD_MAXSIZE)
+    record = extract_with_profile(page.body, page.url, None, page.content_type)
+    assert record["title"] == entry.article.title
+    # The saved page is decoded, so it keeps no Content-Encoding header.
+    assert "content-encoding" not in {name.lower() for name in page.headers}
+
+
+def test_addsite_from_warc_reads_brotli_and_refuses_a_bomb(tmp_path, encoded_warc):
+    warc, archived = encoded_warc
+    brotli_page = next(entry for entry in archived.values()
+                       if entry.encoding == "br" and entry.article is not None)
+    result = addsite(tmp_path, "newoutlet", brotli_page.url, "--from-warc", str(warc))
+    assert result.returncode == 0, result.stderr
+    saved = load_page(tmp_path / "sites" / "newoutlet", "article-1")
+    assert brotli_page.article.title in saved.body.decode("utf-8")
+
+    bomb = next(entry for entry in archived.values() if entry.article is None)
+    refused = addsite(tmp_path, "bombed", bomb.url, "--from-warc", str(warc),
+                      "-s", "DOWNLOAD_MAXSIZE=1048576")
+    assert refused.returncode == 2
+    assert refused.stderr.count("\n") == 1, refused.stderr
+    assert bomb.url in refused.stderr and str(warc) in refused.stderr, refused.stderr
+    assert "DOWNLOAD_MAXSIZE (1048576 bytes)" in refused.stderr, refused.stderr
+    assert not (tmp_path / "spiders" / "bombed.py").exists()
+
+    # A refresh from a later WARC where the first page has become a bomb: that page is named
+    # and kept as saved, the other one is still refreshed.
+    zstd_page = next(entry for entry in archived.values()
+                     if entry.encoding == "zstd" and entry.article is not None)
+    assert addsite(tmp_path, "newoutlet", zstd_page.url, "--from-warc", str(warc)).returncode == 0
+    later = tmp_path / "later"
+    with WarcWriter(later) as writer:
+        write_response(writer, brotli_page.url, bomb_body("br", 4_000_000), "br")
+        page = page_from_warc("x", zstd_page.url, warc, DOWNLOAD_MAXSIZE)
+        write_response(writer, zstd_page.url, page.body, None)
+    (later_warc,) = later.glob("*.warc.gz")
+    refresh = addsite(tmp_path, "newoutlet", "--refresh", "--from-warc", str(later_warc),
+                      "-s", "DOWNLOAD_MAXSIZE=1048576")
+    assert refresh.returncode == 2
+    assert refresh.stderr.count("\n") == 1, refresh.stderr
+    assert "article-1 not refreshed" in refresh.stderr and brotli_page.url in refresh.stderr
+    assert f"article-2: {zstd_page.url} unchanged" in refresh.stdout, refresh.stdout
+    assert load_page(tmp_path / "sites" / "newoutlet", "article-1").body == saved.body
+
+
+def test_addsite_refuses_a_gzip_bomb_from_the_web(tmp_path):
+    # The replica's gzip-bomb: 64 MB of HTML in ~64 KB, sent with Content-Encoding: gzip.
+    article = build_site(articles=12).articles[0]
+    with ReplicaProcess(articles=12, faults=[f"gzip-bomb@^{article.path}$"]) as portal:
+        url = portal.url(article.path)
+        refused = addsite(tmp_path, "bombed", url, "-s", "DOWNLOAD_MAXSIZE=1048576")
+        fetched = addsite(tmp_path, "replica", portal.url(build_site(articles=12).articles[1]
+                                                          .path))
+    assert refused.returncode == 2
+    assert refused.stderr.count("\n") == 1, refused.stderr
+    assert url in refused.stderr and "DOWNLOAD_MAXSIZE (1048576 bytes)" in refused.stderr
+    assert not (tmp_path / "spiders" / "bombed.py").exists()
+    # An ordinary page (gzip too) still comes through.
+    assert fetched.returncode == 0, fetched.stderr

@@ -14,6 +14,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from storage.articles import ArticleStore
 from tests.conftest import run_crawl, scrapy
+from tests.encoded_warc import archive_articles
 from tests.replica.content import build_site
 from tests.replica.process import ReplicaProcess
 
@@ -85,3 +86,26 @@ def test_reparse_says_what_is_missing(tmp_path):
     assert empty.returncode == 2 and "no archived baonamdinh article" in empty.stderr
     unknown = scrapy("reparse", "nosuchsite", "-s", f"ARCHIVE_DIR={tmp_path}")
     assert unknown.returncode == 2 and "unknown site 'nosuchsite'" in unknown.stderr
+
+
+def test_reparse_reads_every_content_encoding_and_skips_bombs(tmp_path):
+    # One archived article per Content-Encoding the crawl accepts, and a decompression bomb
+    # per compressing coding, inflating to 4 MB where DOWNLOAD_MAXSIZE allows 1 MB.
+    archive = tmp_path / "archive"
+    archived = archive_articles(archive / "warc", "https://baonamdinh.vn", bomb_size=4_000_000)
+    pages = [entry for entry in archived if entry.article is not None]
+    bombs = [entry for entry in archived if entry.article is None]
+
+    result = reparse(archive, "-s", "DOWNLOAD_MAXSIZE=1048576")
+    assert result.returncode == 0, result.stderr
+    assert f"{len(pages)} new, {len(bombs)} skipped" in result.stdout, result.stdout
+    for entry in bombs:
+        line = next(line for line in result.stdout.splitlines() if entry.url in line)
+        assert entry.pointer.record_id in line and entry.pointer.filename in line, line
+        assert "DOWNLOAD_MAXSIZE (1048576 bytes)" in line, line
+    with ArticleStore(archive / "articles.sqlite3") as store:
+        stored = {record["url"]: record for record in store.iter_articles()}
+    assert set(stored) == {entry.url for entry in pages}
+    for entry in pages:
+        assert stored[entry.url]["title"] == entry.article.title, entry.encoding
+        assert stored[entry.url]["body"] == "\n\n".join(entry.article.paragraphs), entry.encoding

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from crawler.pipelines.fillrate import FILL_FIELDS
+from storage.warc import WarcWriter
 from tests.conftest import run_crawl, scrapy
+from tests.encoded_warc import archive_articles, bomb, write_response
 from tests.replica.process import ReplicaProcess
 
 
@@ -71,3 +73,30 @@ def test_sitecheck_says_what_is_missing(tmp_path):
     assert empty.returncode == 2 and "no archived baonamdinh article" in empty.stderr
     unknown = scrapy("sitecheck", "nosuchsite", "-s", f"ARCHIVE_DIR={tmp_path}")
     assert unknown.returncode == 2 and "unknown site 'nosuchsite'" in unknown.stderr
+
+
+def test_sitecheck_reads_every_content_encoding_and_skips_bombs(tmp_path):
+    archive = tmp_path / "archive"
+    archived = archive_articles(archive / "warc", "https://baonamdinh.vn", bomb_size=4_000_000)
+    pages = [entry for entry in archived if entry.article is not None]
+    bombs = [entry for entry in archived if entry.article is None]
+
+    check = sitecheck(archive, "-s", "DOWNLOAD_MAXSIZE=1048576")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert f"{len(pages)} latest archived articles" in check.stdout, check.stdout
+    assert "  body        100%" in check.stdout, check.stdout
+    for entry in bombs:
+        line = next(line for line in check.stdout.splitlines() if entry.url in line)
+        assert line.startswith("  skipped") and "DOWNLOAD_MAXSIZE (1048576 bytes)" in line, line
+        assert entry.pointer.record_id in line, line
+
+    # Nothing readable: no rates (they would all "fall" to 0%), and no baseline written.
+    only_bomb = tmp_path / "only-bomb"
+    with WarcWriter(only_bomb / "warc") as writer:
+        write_response(writer, bombs[0].url, bomb(bombs[0].encoding, 4_000_000),
+                       bombs[0].encoding)
+    unreadable = sitecheck(only_bomb, "-s", "DOWNLOAD_MAXSIZE=1048576")
+    assert unreadable.returncode == 2
+    assert "none of the 1 latest archived baonamdinh articles could be read" in unreadable.stderr
+    assert bombs[0].url in unreadable.stdout
+    assert not (only_bomb / "sitecheck").exists()

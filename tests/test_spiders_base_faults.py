@@ -17,7 +17,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from storage.articles import ArticleStore
-from tests.conftest import run_crawl
+from tests.conftest import run_crawl, scrapy
 from tests.replica.content import build_site
 from tests.replica.faults import FaultPlan
 from tests.replica.process import ReplicaProcess
@@ -133,3 +133,17 @@ def test_no_request_leaves_the_site(faulty_crawl, tmp_path):
                 if record.rec_type == "request":
                     hosts.add(urlsplit(record.rec_headers.get_header("WARC-Target-URI")).netloc)
     assert hosts == {urlsplit(origin).netloc}
+
+
+def test_archived_gzip_bombs_are_skipped_offline_not_inflated(faulty_crawl):
+    # The crawl refused the bombs (too_large) but archived them as received; the offline
+    # commands must refuse them at the same DOWNLOAD_MAXSIZE, name them, and go on.
+    run, *_ = faulty_crawl
+    bombs = hit_by("gzip-bomb")
+    for command in (["sitecheck", "baonamdinh"], ["reparse", "baonamdinh", "--dry-run"]):
+        result = scrapy(*command, "-s", f"ARCHIVE_DIR={run.archive}")
+        assert result.returncode == 0, result.stdout + result.stderr
+        reported = [line for line in result.stdout.splitlines()
+                    if "gzip body inflates past DOWNLOAD_MAXSIZE (33554432 bytes)" in line]
+        paths = [urlsplit(re.search(r"(http\S+): record", line)[1]).path for line in reported]
+        assert sorted(paths) == sorted(bombs), result.stdout

@@ -7,10 +7,15 @@ a listing with ``--listing``) with its headers into ``tests/sites/<site_id>/``, 
 web (``URL``), a saved file (``--from-file``, ``.gz`` decompressed) or a WARC file
 (``--from-warc``: the last response for the URL). For a site that already has a module, only
 fixtures are added; ``--refresh`` saves every page of the folder again from its URL (or from the
-WARC) and says which expected fields no longer match, so a diff shows what the site changed.
+WARC) and says which expected fields no longer match, so a diff shows what the site changed (a
+page it cannot get is named, kept as it was, and makes the command exit 2).
+A page from a WARC file is decoded as the crawl decoded it (every Content-Encoding it accepts);
+a page from a WARC file or the web is refused, with its URL (and record), when larger than
+``DOWNLOAD_MAXSIZE`` as received or decoded (`storage.payload`).
 
 Settings: ``ADDSITE_SPIDERS_DIR`` - where site modules go (default ``spiders``);
-``ADDSITE_FIXTURES_DIR`` - where fixture folders go (default ``tests/sites``); ``USER_AGENT``.
+``ADDSITE_FIXTURES_DIR`` - where fixture folders go (default ``tests/sites``); ``USER_AGENT``;
+``DOWNLOAD_MAXSIZE`` - the cap on a page fetched or read from a WARC file, as in a crawl.
 """
 
 from __future__ import annotations
@@ -48,6 +53,13 @@ from crawler.sitefixtures import (
     save_page,
     write_expected,
 )
+from storage.payload import (
+    PayloadError,
+    PayloadTooLarge,
+    content_encodings,
+    decode_content,
+    record_payload,
+)
 
 SITE_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 # Headers that describe the transfer, not the page: the saved body is already decoded.
@@ -65,39 +77,50 @@ def _kept_headers(items) -> dict[str, str]:
     return {name: value for name, value in items if name.lower() not in _TRANSFER_HEADERS}
 
 
-def fetch_page(name: str, url: str, user_agent: str) -> SavedPage:
-    """GET ``url`` and return its body with the Content-Encoding undone."""
+def fetch_page(name: str, url: str, user_agent: str, max_size: int) -> SavedPage:
+    """GET ``url`` and return its body with the Content-Encoding undone, both no larger than
+    ``max_size`` (the crawl's ``DOWNLOAD_MAXSIZE``; 0: no cap)."""
     request = urllib.request.Request(url, headers={"User-Agent": user_agent,
                                                    "Accept-Encoding": "gzip"})
     try:
         with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:
-            body = response.read()
-            if (response.headers.get("Content-Encoding") or "").lower() == "gzip":
-                body = gzip.decompress(body)
+            body = response.read(max_size + 1) if max_size else response.read()
+            if max_size and len(body) > max_size:
+                raise PayloadTooLarge(f"body runs past DOWNLOAD_MAXSIZE ({max_size} bytes)")
+            body = decode_content(body, content_encodings(response.headers.items()), max_size)
             return SavedPage(name, url, body, response.status,
                              _kept_headers(response.headers.items()))
     except OSError as error:
         raise AddSiteError(f"cannot fetch {url}: {error}") from error
+    except PayloadError as error:
+        raise AddSiteError(f"{url}: {error}") from error
 
 
-def page_from_warc(name: str, url: str, warc: Path) -> SavedPage:
-    """The last response record for ``url`` in a WARC file, its payload decoded as warcio does."""
-    found = None
+def page_from_warc(name: str, url: str, warc: Path, max_size: int) -> SavedPage:
+    """The last response record for ``url`` in a WARC file, its payload decoded as the crawl
+    decoded it; ``max_size`` is the crawl's ``DOWNLOAD_MAXSIZE``."""
+    offset = None
     try:
         with open(warc, "rb") as stream:
-            for record in ArchiveIterator(stream):
+            records = ArchiveIterator(stream)
+            for record in records:
                 if record.rec_type == "response" and record.rec_headers.get_header(
                         "WARC-Target-URI") == url:
-                    # content_stream() undoes chunking and gzip/deflate/br content encodings.
-                    body = record.content_stream().read()
-                    headers = record.http_headers
-                    found = SavedPage(name, url, body, int(headers.get_statuscode() or 200),
-                                      _kept_headers(headers.headers))
+                    offset = records.get_record_offset()
+            if offset is None:
+                raise AddSiteError(f"{warc} holds no response for {url}")
+            # Only the last capture is decoded: an earlier one may be broken, or a bomb.
+            stream.seek(offset)
+            record = next(iter(ArchiveIterator(stream)))
+            body = record_payload(record, max_size)
     except OSError as error:
         raise AddSiteError(f"cannot read {warc}: {error}") from error
-    if found is None:
-        raise AddSiteError(f"{warc} holds no response for {url}")
-    return found
+    except PayloadError as error:
+        record_id = record.rec_headers.get_header("WARC-Record-ID")
+        raise AddSiteError(f"{url}: record {record_id} in {warc}: {error}") from error
+    headers = record.http_headers
+    return SavedPage(name, url, body, int(headers.get_statuscode() or 200),
+                     _kept_headers(headers.headers))
 
 
 def page_from_file(name: str, url: str, path: Path) -> SavedPage:
@@ -271,8 +294,10 @@ class Command(ScrapyCommand):
         if file is not None:
             return page_from_file(name, url, file)
         if opts.from_warc is not None:
-            return page_from_warc(name, url, opts.from_warc)
-        return fetch_page(name, url, self.settings.get("USER_AGENT") or "scrapy")
+            return page_from_warc(name, url, opts.from_warc,
+                                  self.settings.getint("DOWNLOAD_MAXSIZE"))
+        return fetch_page(name, url, self.settings.get("USER_AGENT") or "scrapy",
+                          self.settings.getint("DOWNLOAD_MAXSIZE"))
 
     def _add(self, site_id: str, url: str, module_path: Path, folder: Path,
              opts: argparse.Namespace) -> None:
@@ -311,7 +336,13 @@ class Command(ScrapyCommand):
         expected = load_expected(folder)
         for name in page_names(folder):
             old = load_page(folder, name)
-            new = self._page(name, old.url, opts)
+            try:
+                new = self._page(name, old.url, opts)
+            except AddSiteError as error:
+                # The other pages are still worth refreshing; the saved one is kept.
+                print(f"scrapy addsite: {folder / name} not refreshed: {error}", file=sys.stderr)
+                self.exitcode = 2
+                continue
             save_page(folder, new)
             state = "unchanged" if new.body == old.body else "changed"
             print(f"{folder / name}: {old.url} {state}")

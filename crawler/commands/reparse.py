@@ -8,10 +8,13 @@ unchanged one only gets its WARC pointer refreshed, and one that a crawl dropped
 body then) is stored if the parser finds it now. A canonical URL is trusted by the crawl's rule
 (on-site only, see ``crawler/origins.py``; the store refuses one naming another article). Nothing
 is fetched. Pages that still lack a required field, or that the parser fails on, are listed with
-their URL and the reason; the rest are stored all the same.
+their URL and the reason; the rest are stored all the same. A payload is decoded as the crawl
+decoded it, under the same cap: one larger than ``DOWNLOAD_MAXSIZE`` (a decompression bomb the
+crawl refused but archived) or in an unknown Content-Encoding is skipped and listed with its
+record (`storage.payload`).
 
 ``--dry-run`` parses and counts without writing. Settings: ``ARCHIVE_DIR``, ``ARTICLES_DB``,
-``ARTICLES_REQUIRED_FIELDS`` (as in a crawl).
+``ARTICLES_REQUIRED_FIELDS``, ``DOWNLOAD_MAXSIZE`` (as in a crawl).
 """
 
 from __future__ import annotations
@@ -33,23 +36,30 @@ from crawler.parsing.profile import SiteProfile
 from crawler.parsing.sites import UnknownSiteError, load_profile
 from crawler.pipelines.store import articles_db_path
 from storage.articles import ArticleStore
+from storage.payload import PayloadError
 from storage.warc_articles import Capture, read_payload
 
 
 def reparse(
     warc_dir: Path, captures: list[Capture], profile: SiteProfile, store: ArticleStore | None,
-    required: list[str],
+    required: list[str], max_size: int,
 ) -> tuple[Counter, list[tuple[str, str]]]:
     """Parse each capture and upsert it (``store`` None: count only); return counts and problems.
 
     The record gets the capture's pointer and its ``WARC-Date`` as ``fetched``: when the page
-    was fetched, not when it was parsed again.
+    was fetched, not when it was parsed again. A payload larger than ``max_size`` (the crawl's
+    ``DOWNLOAD_MAXSIZE``) or undecodable is skipped (`storage.payload`).
     """
     counts: Counter = Counter()
     problems: list[tuple[str, str]] = []
     for capture in captures:
         try:
-            payload = read_payload(warc_dir, capture)
+            payload = read_payload(warc_dir, capture, max_size)
+        except PayloadError as error:
+            problems.append((capture.url, f"record {capture.pointer['record_id']} in "
+                                          f"{capture.pointer['filename']}: {error}"))
+            counts["skipped"] += 1
+            continue
         except (OSError, ArchiveLoadFailed) as error:
             problems.append((capture.url, f"unreadable record in {capture.pointer['filename']}: "
                                           f"{error}"))
@@ -118,12 +128,14 @@ class Command(ScrapyCommand):
             self.exitcode = 2
             return
         required = self.settings.getlist("ARTICLES_REQUIRED_FIELDS")
+        max_size = self.settings.getint("DOWNLOAD_MAXSIZE")
         path = articles_db_path(self.settings)
         if opts.dry_run:
-            counts, problems = reparse(warc_dir, captures, profile, None, required)
+            counts, problems = reparse(warc_dir, captures, profile, None, required, max_size)
         else:
             with ArticleStore(path) as store:
-                counts, problems = reparse(warc_dir, captures, profile, store, required)
+                counts, problems = reparse(warc_dir, captures, profile, store, required,
+                                           max_size)
         for url, reason in problems:
             print(f"  not stored: {url}: {reason}")
         summary = ", ".join(f"{counts[key]} {key}" for key in sorted(counts))

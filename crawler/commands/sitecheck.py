@@ -8,9 +8,12 @@ body, published, authors, images), the share of articles whose profile found it 
 (``<ARCHIVE_DIR>/sitecheck/<site_id>.json``), or, before the first check, with the last crawl's
 summary (``last-crawl.json``). A field whose rate fell by more than ``SITECHECK_MARGIN`` makes
 the command exit 1 and name it; the previous rates are then kept, so the alarm repeats until
-the profile is fixed or the new rates are accepted with ``--accept``.
+the profile is fixed or the new rates are accepted with ``--accept``. A payload is decoded as the
+crawl decoded it, under the same cap: one larger than ``DOWNLOAD_MAXSIZE`` (a decompression bomb
+the crawl refused but archived) or otherwise unreadable is skipped and listed with its record.
 
-Settings: ``ARCHIVE_DIR``; ``SITECHECK_MARGIN`` (default 0.1); ``SITECHECK_SAMPLE`` (default 500).
+Settings: ``ARCHIVE_DIR``; ``SITECHECK_MARGIN`` (default 0.1); ``SITECHECK_SAMPLE`` (default 500);
+``DOWNLOAD_MAXSIZE`` (as in a crawl).
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ from urllib.parse import urlsplit
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
+from warcio.exceptions import ArchiveLoadFailed
 
 from crawler.parsing.article import extract_with_profile
 from crawler.parsing.profile import SiteProfile
 from crawler.parsing.sites import UnknownSiteError, load_profile
 from crawler.pipelines.fillrate import FILL_FIELDS, fill_rates
+from storage.payload import PayloadError
 from storage.warc_articles import Capture, latest_captures, read_payload
 
 logger = logging.getLogger(__name__)
@@ -102,11 +107,24 @@ class Command(ScrapyCommand):
             return
         newest = sorted(articles.values(), key=lambda capture: capture.date, reverse=True)
         warc_dir = archive / "warc"
-        records = [
-            extract_with_profile(
-                read_payload(warc_dir, capture), capture.url, profile, capture.content_type)
-            for capture in newest[:sample]
-        ]
+        max_size = self.settings.getint("DOWNLOAD_MAXSIZE")
+        records = []
+        skipped = []
+        for capture in newest[:sample]:
+            try:
+                payload = read_payload(warc_dir, capture, max_size)
+            except (OSError, ArchiveLoadFailed, PayloadError) as error:
+                skipped.append(f"  skipped {capture.url}: record {capture.pointer['record_id']} "
+                               f"in {capture.pointer['filename']}: {error}")
+                continue
+            records.append(
+                extract_with_profile(payload, capture.url, profile, capture.content_type))
+        if not records:
+            print("\n".join(skipped))
+            print(f"scrapy sitecheck: none of the {len(skipped)} latest archived {site_id} "
+                  "articles could be read (listed above)", file=sys.stderr)
+            self.exitcode = 2
+            return
         total, rates = fill_rates(records)
         before, source = previous_rates(archive, site_id)
         fallen = [
@@ -118,6 +136,8 @@ class Command(ScrapyCommand):
             was = f"{before[name]:.0%}" if before is not None and name in before else "-"
             flag = "  FELL" if name in fallen else ""
             print(f"  {name:<10} {rates[name]:>5.0%}  (was {was}){flag}")
+        for line in skipped:
+            print(line)
         if fallen and not opts.accept:
             print(f"scrapy sitecheck: {site_id}: fill rate fell by more than {margin:.0%} for "
                   f"{', '.join(fallen)}: the layout probably changed; check the selectors in "

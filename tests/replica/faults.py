@@ -38,9 +38,13 @@ KINDS: dict[str, str] = {
     "gzip-bomb": "serve a small gzip body that inflates to 64 MB",
     "trap": "listing pages never end: past the last one, a page links to one more",
     "entity-bomb": "list an extra sitemap holding an XML entity bomb in the sitemap index",
+    "gzip-sitemaps": "list the monthly sitemaps as .xml.gz files, served gzip-compressed as "
+                     "application/x-gzip (or application/gzip) without Content-Encoding",
     "layout-drift": "serve articles from a redesign: the body container's class and id renamed",
 }
 TRANSIENT = frozenset({"500", "503", "429", "drop", "slow", "truncate"})
+# Faults that change the site as a whole rather than the answer for some paths.
+SITE_WIDE = frozenset({"trap", "entity-bomb", "gzip-sitemaps"})
 DEFAULT_PATTERNS = {"trap": LISTING_PATHS, "entity-bomb": r"^/sitemap"}
 
 
@@ -94,7 +98,7 @@ class FaultPlan:
     def fault_for(self, path: str, attempt: int) -> str | None:
         """The fault to serve for the ``attempt``-th request (1-based) of ``path``, or None."""
         for rule in self.rules:
-            if rule.kind in {"trap", "entity-bomb"} or not rule.hits(path):
+            if rule.kind in SITE_WIDE or not rule.hits(path):
                 continue
             if rule.kind in TRANSIENT and attempt > self.burst:
                 continue
@@ -102,7 +106,7 @@ class FaultPlan:
         return None
 
     def enabled(self, kind: str) -> bool:
-        """Whether a site-wide fault (``trap``, ``entity-bomb``) is on."""
+        """Whether a site-wide fault (`SITE_WIDE`) is on."""
         return any(rule.kind == kind and rule.rate > 0 for rule in self.rules)
 
     def expected(self, paths: list[str]) -> dict[str, str]:
@@ -112,7 +116,7 @@ class FaultPlan:
         for path in paths:
             for rule in self.rules:
                 # Transient faults pass after `burst` requests; the next rule then decides.
-                if rule.kind in {"trap", "entity-bomb", *TRANSIENT} or not rule.hits(path):
+                if rule.kind in {*SITE_WIDE, *TRANSIENT} or not rule.hits(path):
                     continue
                 if rule.kind in lost:
                     outcome[path] = rule.kind
@@ -175,12 +179,17 @@ def encode_cp1258(text: str) -> bytes:
 
 
 def entity_bomb() -> bytes:
-    """A sitemap whose DTD defines the "billion laughs" entity expansion."""
+    """A sitemap whose DTD defines the "billion laughs" entity expansion.
+
+    A 70 KB comment comes first, as it would to slip the DOCTYPE past a scan of the first 64 KB.
+    """
     entities = ['<!ENTITY lol0 "lol">'] + [
         f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10)
     ]
     return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE urlset [\n'
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<!-- {'padding ' * 8750}-->\n"
+        "<!DOCTYPE urlset [\n"
         + "\n".join(entities)
         + "\n]>\n"
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'

@@ -51,6 +51,8 @@ JSON = "application/json"
 MAX_CACHED_ORIGINS = 8
 
 _SECTION_PAGE = re.compile(r"/channel/(\d+)/(?:page/(\d+)/)?")
+_MONTH_SITEMAP_GZ = re.compile(r"/sitemaps/sitemap-(\d{4}-\d{2})\.xml\.gz")
+_MONTH_SITEMAP_LOC = re.compile(rb"(/sitemaps/sitemap-\d{4}-\d{2}\.xml)<")
 _MONTH_SITEMAP = re.compile(r"/sitemaps/sitemap-(\d{4}-\d{2})\.xml")
 _SECTION_RSS = re.compile(r"/rss/(\d+)\.rss")
 _TAG_PAGE = re.compile(r"/tag/([a-z0-9-]+)/")
@@ -374,7 +376,8 @@ class ReplicaResource(resource.Resource):
         return self._send(request, body, content_type, pages.http_date(article.modified))
 
     def _site_wide_fault(self, request: web_server.Request, path: str) -> int | None:
-        """Serve the trap's endless listing pages and the entity bomb's sitemap, when on."""
+        """Serve the trap's endless listing pages, the entity bomb's sitemap and the gzip
+        sitemaps, when on."""
         site = self.router.site
         if self.faults.enabled("trap") and (match := _SECTION_PAGE.fullmatch(path)):
             section = site.section_by_id(int(match[1]))
@@ -388,17 +391,31 @@ class ReplicaResource(resource.Resource):
                 )
                 html = re.sub(r'<div class="paging">.*?</div>', next_link, html, flags=re.S)
                 return self._send(request, html.encode("utf-8"), HTML, self._newest_http_date)
-        if self.faults.enabled("entity-bomb"):
-            if path == "/sitemap.xml":
-                origin = _origin(request)
-                index = self.router.get(origin, path).body.replace(
+        gzip_sitemaps = self.faults.enabled("gzip-sitemaps")
+        entity_bomb = self.faults.enabled("entity-bomb")
+        if path == "/sitemap.xml" and (gzip_sitemaps or entity_bomb):
+            origin = _origin(request)
+            index = self.router.get(origin, path).body
+            if gzip_sitemaps:
+                index = _MONTH_SITEMAP_LOC.sub(rb"\1.gz<", index)
+            if entity_bomb:
+                index = index.replace(
                     b"</sitemapindex>",
                     f"<sitemap><loc>{origin}/sitemaps/sitemap-extra.xml</loc></sitemap>\n"
                     "</sitemapindex>".encode(),
                 )
-                return self._send(request, index, XML, self._newest_http_date)
-            if path == "/sitemaps/sitemap-extra.xml":
-                return self._send(request, fault_pages.entity_bomb(), XML, self._newest_http_date)
+            return self._send(request, index, XML, self._newest_http_date)
+        if entity_bomb and path == "/sitemaps/sitemap-extra.xml":
+            return self._send(request, fault_pages.entity_bomb(), XML, self._newest_http_date)
+        if gzip_sitemaps and (match := _MONTH_SITEMAP_GZ.fullmatch(path)):
+            # Saved sitemap files, as portals publish them: the gzip is the file, not a
+            # transfer encoding, so there is no Content-Encoding; both types are seen.
+            month = self.router.get(_origin(request), path.removesuffix(".gz"))
+            if month.status != 200:
+                return None
+            content_type = "application/gzip" if int(match[1][-2:]) % 2 else "application/x-gzip"
+            body = month.gzip_body or gzip.compress(month.body, compresslevel=6, mtime=0)
+            return self._send(request, body, content_type, month.last_modified)
         return None
 
     def _fault_body(self, kind: str, build: Callable[[], bytes]) -> bytes:
