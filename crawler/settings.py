@@ -90,7 +90,18 @@ ARCHIVE_IMAGES_MAX_ATTEMPTS = 6
 INCREMENTAL = True
 # JOBDIR (Scrapy's job state: queue, seen set) defaults to <ARCHIVE_DIR>/jobs/<spider name>;
 # -s JOBDIR= switches it off. crawler/extensions/jobstate.py makes it safe after kill -9.
+# Articles a crawl failed to store are tried again by the next crawls, then after 1, 2, 4…
+# days, at most FAILED_ARTICLES_MAX_DAYS (crawler/extensions/retries.py).
+FAILED_ARTICLES_RETRY = True
+FAILED_ARTICLES_MAX_DAYS = 32
+
+# --- Reports --------------------------------------------------------------------------------------
+# Each crawl writes its summary.json and failures.jsonl into a folder of its own,
+# <CRAWL_REPORTS_DIR>/<spider>-<start UTC>/ (default <ARCHIVE_DIR>/reports), and copies them to
+# FAILURES_FILE and CRAWL_SUMMARY_FILE when it ends (crawler/extensions/reports.py).
+# CRAWL_REPORTS_DIR = "archive/reports"
 # FAILURES_FILE = "archive/failures.jsonl"  (default: <ARCHIVE_DIR>/failures.jsonl)
+# CRAWL_SUMMARY_FILE = "archive/last-crawl.json"  (default: <ARCHIVE_DIR>/last-crawl.json)
 
 # --- Articles -------------------------------------------------------------------------------------
 ITEM_PIPELINES = {
@@ -118,6 +129,8 @@ EXTENSIONS = {
     # Before the engine opens the scheduler: discards job state a crash left behind.
     "crawler.extensions.jobstate.CrawlJobState": 100,
     "crawler.extensions.failures.FailureReport": 505,
+    # Before the summary: it counts, when the crawl ends, the failed articles still waiting.
+    "crawler.extensions.retries.FailedArticleRetries": 490,
 }
 # A progress line with rates every PROGRESS_INTERVAL seconds (instead of Scrapy's LogStats).
 PROGRESS_INTERVAL = 30.0

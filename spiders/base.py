@@ -35,7 +35,11 @@ crawl started are skipped even in a full recrawl, so the same command carries on
 Traps: listing paging ends at ``profile.max_listing_pages`` and at a page that repeats the links
 of an earlier page; only URLs matching the profile's patterns are requested at all.
 
-Every request's failure goes to the failure report (``crawler/extensions/failures.py``).
+Every request's failure goes to the failure report (``crawler/extensions/failures.py``). Requests
+of discovery (sitemaps, feeds, listing pages: `is_discovery_request`) that fail are counted as
+``discovery/failed/<reason>``: a crawl with any is not complete (``crawler/extensions/summary.py``).
+Articles that earlier crawls failed to store are requested again when due (``failed_articles`` in
+the store, ``crawler/extensions/retries.py``).
 
 Images: completeness is per page and its assets. An article's images are recorded as owed in the
 article store before the article is stored, and as archived once their response is (see
@@ -73,6 +77,9 @@ from spiders.history import CrawlHistory
 from storage.payload import PayloadError, PayloadTooLarge, decode_content
 
 logger = logging.getLogger(__name__)
+
+# Failure reasons that mean a sitemap or feed answered but could not be read.
+UNREADABLE_DISCOVERY = frozenset({"xml_entities", "invalid_sitemap", "invalid_feed"})
 
 _FEED_LINKS = etree.XPath(
     "//*[local-name()='item']/*[local-name()='link']/text()"
@@ -209,6 +216,9 @@ class PortalSpider(scrapy.Spider):
             )
         async for request in self.owed_asset_requests():
             yield request
+        for url in self.history.due_failures(self.name):
+            if request := self.retry_request(url):
+                yield request
 
     def load_history(self) -> None:
         """Read what earlier crawls left in the article store (`spiders/history.py`)."""
@@ -257,6 +267,39 @@ class PortalSpider(scrapy.Spider):
             headers=headers, meta=meta,
         )
 
+    def retry_request(self, url: str) -> scrapy.Request | None:
+        """A request for an article an earlier crawl failed to store, or None.
+
+        A stored article (its refresh failed) is asked for conditionally, as a revalidation is.
+        """
+        url = self.rewrite(url)
+        if url in self._seen_articles or not self.url_month_in_range(url):
+            return None
+        self._seen_articles.add(url)
+        self.crawler.stats.inc_value("failed_articles/retried")
+        meta: dict = {"fetch_state": {"lastmod": None}}
+        headers = {}
+        if url in self.history.known:
+            headers = self.history.conditional_headers(url)
+            meta["handle_httpstatus_list"] = [304]
+            meta["warc_confirms"] = self.history.archived_capture(url)
+        return scrapy.Request(
+            url, callback=self.parse_article, errback=self.request_failed, priority=5,
+            headers=headers, meta=meta,
+        )
+
+    def is_discovery_request(self, request: scrapy.Request) -> bool:
+        """Whether a request is part of discovery: a complete crawl needs its answer.
+
+        Sitemaps (the index and the sitemaps it lists), feeds and the first page of each listing;
+        on a site without sitemaps, the listings are the only full discovery, so every page.
+        """
+        if request.callback in (self.parse_sitemap, self.parse_feed):
+            return True
+        if request.callback == self.parse_listing:
+            return request.cb_kwargs.get("page", 1) == 1 or not self.profile.sitemap_urls
+        return False
+
     def request_failed(self, failure) -> None:
         """Count and report a request that yielded nothing (after any retries)."""
         request = failure.request
@@ -267,12 +310,25 @@ class PortalSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"pages/failed/{reason}")
         logger.warning("Gave up on %s after %s attempt(s): %s (%s)", url, attempts, reason,
                        failure.getErrorMessage())
-        self.report_failure(url, reason, attempts, failure.getErrorMessage())
+        self.report_failure(url, reason, attempts, failure.getErrorMessage(),
+                            discovery=self.is_discovery_request(request))
 
-    def report_failure(self, url: str, reason: str, attempts: int = 1, detail: str = "") -> None:
-        """Put a URL in the failure report (``crawler/extensions/failures.py``)."""
+    def report_failure(
+        self, url: str, reason: str, attempts: int = 1, detail: str = "",
+        discovery: bool | None = None,
+    ) -> None:
+        """Put a URL in the failure report (``crawler/extensions/failures.py``).
+
+        ``discovery``: the URL was a discovery request (see `is_discovery_request`); by default,
+        when the reason says a sitemap or feed could not be read.
+        """
+        if discovery is None:
+            discovery = reason in UNREADABLE_DISCOVERY
+        if discovery:
+            self.crawler.stats.inc_value(f"discovery/failed/{reason}")
         self.crawler.signals.send_catch_log(
-            signal=url_failed, url=url, reason=reason, attempts=attempts, detail=detail
+            signal=url_failed, url=url, reason=reason, attempts=attempts, detail=detail,
+            discovery=discovery,
         )
 
     def parse_sitemap(self, response: Response):
@@ -294,6 +350,11 @@ class PortalSpider(scrapy.Spider):
             self._refuse_xml(response, "sitemap", "invalid_sitemap", error)
             return
         sitemap_type, entries = sitemap_entries(root)
+        if sitemap_type not in ("urlset", "sitemapindex"):
+            # An error page served as 200 (HTML, a feed): no article can come of it.
+            self._refuse_xml(response, "sitemap", "invalid_sitemap",
+                             ValueError(f"a <{sitemap_type}> document, not a sitemap"))
+            return
         for entry in entries:
             loc = entry["loc"]
             lastmod = entry.get("lastmod")
@@ -324,7 +385,8 @@ class PortalSpider(scrapy.Spider):
         """Count, log and report a sitemap or feed that is not read."""
         self.crawler.stats.inc_value(f"pages/invalid/{kind}")
         logger.error("%s %s not read (%s): %s", kind.capitalize(), response.url, reason, error)
-        self.report_failure(response.url, reason, detail=str(error))
+        # Discovery failed: what this document lists is unknown, so the crawl is not complete.
+        self.report_failure(response.url, reason, detail=str(error), discovery=True)
 
     def _sitemap_may_hold_range(self, lastmod: str | None) -> bool:
         # A sitemap last changed before `since` holds only older articles.

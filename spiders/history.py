@@ -3,12 +3,18 @@
 `CrawlHistory.load` reads the articles already archived, the fetch validators of every URL
 (ETag, Last-Modified, sitemap lastmod) and the last complete crawl; the spider asks it whether a
 known URL changed, which conditional headers to send, and whether a sitemap or a listing page
-can be skipped (see the incremental rules in ``spiders/base.py``).
+can be skipped (see the incremental rules in ``spiders/base.py``). Only a *complete* crawl counts
+(its discovery read every sitemap, feed and listing it needed; ``docs/crawling.md``): a night
+the portal was down never lets a later crawl skip anything. `CrawlHistory.due_failures` streams
+the articles earlier crawls failed to store and that are due for another try.
+
+Settings: ``INCREMENTAL``; ``FAILED_ARTICLES_RETRY`` (default True) - try failed articles again.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -42,17 +48,21 @@ class CrawlHistory:
     incremental: bool = True
     known: dict[str, KnownArticle] = field(default_factory=dict)
     fetch_states: dict[str, FetchState] = field(default_factory=dict)
-    # (started, ended) of the last crawl that finished.
+    # (started, ended) of the last complete crawl.
     last_run: tuple[datetime, datetime] | None = None
     # The store, for point lookups during the crawl (opened on first use).
     store_path: Path | None = None
     _store: ArticleStore | None = field(default=None, repr=False)
+    # The store to read failed articles from (None: none, or retries switched off).
+    failures_from: Path | None = None
 
     @classmethod
     def load(cls, settings, site_id: str, spider_name: str) -> CrawlHistory:
         """Read the store named by ``settings`` (nothing when it does not exist yet)."""
         history = cls(incremental=settings.getbool("INCREMENTAL", True))
         path = articles_db_path(settings)
+        if path.exists() and settings.getbool("FAILED_ARTICLES_RETRY", True):
+            history.failures_from = path
         interrupted_since = None
         if settings.get("JOBDIR"):
             interrupted_since = moment(read_marker(settings["JOBDIR"]).get("interrupted_since"))
@@ -62,7 +72,7 @@ class CrawlHistory:
         with ArticleStore(path) as store:
             known = store.known_articles(site_id)
             history.fetch_states = store.fetch_states()
-            last_run = store.last_finished_run(spider_name)
+            last_run = store.last_complete_run(spider_name)
         if history.incremental:
             history.known = known
             if last_run and (started := moment(last_run[0])) and (ended := moment(last_run[1])):
@@ -81,6 +91,17 @@ class CrawlHistory:
             history.last_run[0].isoformat() if history.last_run else "none",
         )
         return history
+
+    def due_failures(self, spider_name: str) -> Iterator[str]:
+        """URLs of articles earlier crawls failed to store whose next try is due now.
+
+        Streamed from the store in small batches (``ArticleStore.due_failures``), so the list
+        may be long without costing memory.
+        """
+        if self.failures_from is None:
+            return
+        with ArticleStore(self.failures_from) as store:
+            yield from store.due_failures(spider_name, datetime.now(timezone.utc))
 
     def changed_since_fetch(self, url: str, lastmod: str | None, *, has_sitemaps: bool) -> bool:
         """Whether the portal says a known URL changed since the store last saw it."""

@@ -16,8 +16,13 @@ wins the key and the other moves, with its versions, to its own URL (flagged the
 
 For incremental crawls the store also remembers how each URL was last fetched (``fetch_state``:
 ``ETag``, ``Last-Modified``, the sitemap ``lastmod`` that led to it, when and with what status) and
-every crawl run (``crawl_runs``: start, end, finish reason), so the next run can send conditional
-requests and skip what the portal says is unchanged.
+every crawl run (``crawl_runs``: start, end, finish reason, and whether the run was *complete*,
+see ``docs/crawling.md``), so the next run can send conditional requests and skip what the portal
+says is unchanged. Article URLs that failed (``failed_articles``: reason, failure count, next
+attempt) are tried again by later crawls with a backoff, until one stores them.
+
+Store files written by earlier versions are migrated when opened: missing tables and columns are
+added, nothing is reshaped.
 
 The ``assets`` table tracks each image of the stored articles (by the URL the article gives):
 ``pending`` until a response is archived for it (``archived``, with the WARC pointer), or
@@ -34,6 +39,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 # Column order is the order of keys in exported records.
@@ -78,7 +84,24 @@ CREATE TABLE IF NOT EXISTS crawl_runs (
     finished TEXT,
     reason TEXT
 );
+CREATE TABLE IF NOT EXISTS failed_articles (
+    url TEXT PRIMARY KEY,
+    spider TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    detail TEXT,
+    failures INTEGER NOT NULL,
+    first_failed TEXT NOT NULL,
+    last_failed TEXT NOT NULL,
+    next_attempt TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS failed_articles_due ON failed_articles (spider, next_attempt, url);
 """
+# Columns added to existing tables since their first version: (table, column, declaration).
+# A run recorded before ``complete`` existed is not trusted as complete (NULL).
+_ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("crawl_runs", "status", "TEXT"),
+    ("crawl_runs", "complete", "INTEGER"),
+)
 
 # Asset rows not archived (nor given up): the only ones a crawl reads, so they alone are indexed.
 # Queries repeat this condition word for word, which is how SQLite picks a partial index.
@@ -136,6 +159,30 @@ class AssetState:
 
 
 @dataclass(frozen=True)
+class FailedArticle:
+    """An article URL that failed: why, how often in a row, and when to try it again."""
+
+    url: str
+    spider: str
+    reason: str
+    detail: str | None
+    failures: int
+    first_failed: str
+    last_failed: str
+    next_attempt: str
+
+
+def retry_delay(failures: int, max_days: float) -> timedelta:
+    """How long after its ``failures``-th failure in a row an article waits for its next try.
+
+    The next crawl tries it again; after that 1, 2, 4… days, never more than ``max_days``.
+    """
+    if failures <= 1:
+        return timedelta(0)
+    return timedelta(days=min(2.0 ** (failures - 2), max_days))
+
+
+@dataclass(frozen=True)
 class UpsertResult:
     """What ``upsert`` did: ``status`` is ``new``, ``updated`` or ``unchanged``.
 
@@ -164,6 +211,15 @@ class ArticleStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._add_assets_table()
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Add the columns a store file written by an earlier version lacks."""
+        for table, column, declaration in _ADDED_COLUMNS:
+            columns = {row["name"] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in columns:
+                with self._db:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     def close(self) -> None:
         """Commit and close the database (a second call does nothing)."""
@@ -315,22 +371,99 @@ class ArticleStore:
                 (run_id, spider, started),
             )
 
-    def finish_run(self, run_id: str, finished: str, reason: str) -> None:
-        """Record how a crawl run ended (``reason``: Scrapy's finish reason)."""
+    def finish_run(
+        self, run_id: str, finished: str, reason: str, status: str | None = None,
+        complete: bool = False,
+    ) -> None:
+        """Record how a crawl run ended.
+
+        ``reason`` is Scrapy's finish reason, ``status`` the crawl's outcome (``complete``,
+        ``incomplete``, ``failed``…) and ``complete`` whether later crawls may rely on it.
+        """
         with self._db:
             self._db.execute(
-                "UPDATE crawl_runs SET finished = ?, reason = ? WHERE run_id = ?",
-                (finished, reason, run_id),
+                "UPDATE crawl_runs SET finished = ?, reason = ?, status = ?, complete = ? "
+                "WHERE run_id = ?",
+                (finished, reason, status, int(complete), run_id),
             )
 
-    def last_finished_run(self, spider: str) -> tuple[str, str] | None:
-        """Start and end of the spider's last run that ended with reason ``finished``, or None."""
+    def last_complete_run(self, spider: str) -> tuple[str, str] | None:
+        """Start and end of the spider's last complete run, or None."""
         row = self._db.execute(
-            "SELECT started, finished FROM crawl_runs WHERE spider = ? AND reason = 'finished' "
+            "SELECT started, finished FROM crawl_runs WHERE spider = ? AND complete = 1 "
             "ORDER BY started DESC LIMIT 1",
             (spider,),
         ).fetchone()
         return None if row is None else (row["started"], row["finished"])
+
+    def record_failure(
+        self, url: str, spider: str, reason: str, detail: str | None, when: datetime,
+        max_days: float,
+    ) -> FailedArticle:
+        """Count one more failure of an article URL and schedule its next try (`retry_delay`)."""
+        with self._db:
+            row = self._db.execute(
+                "SELECT failures, first_failed FROM failed_articles WHERE url = ?", (url,)
+            ).fetchone()
+            failures = 1 if row is None else row["failures"] + 1
+            failed = FailedArticle(
+                url=url, spider=spider, reason=reason, detail=detail, failures=failures,
+                first_failed=_utc(when) if row is None else row["first_failed"],
+                last_failed=_utc(when),
+                next_attempt=_utc(when + retry_delay(failures, max_days)),
+            )
+            self._db.execute(
+                "INSERT OR REPLACE INTO failed_articles (url, spider, reason, detail, failures, "
+                "first_failed, last_failed, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (failed.url, failed.spider, failed.reason, failed.detail, failed.failures,
+                 failed.first_failed, failed.last_failed, failed.next_attempt),
+            )
+        return failed
+
+    def clear_failures(self, urls: list[str]) -> int:
+        """Forget failed articles that are now stored; return how many were listed."""
+        if not urls:
+            return 0
+        # Most stored articles never failed: an indexed read spares them a write transaction.
+        marks = ", ".join("?" for _ in urls)
+        if not self._db.execute(
+            f"SELECT 1 FROM failed_articles WHERE url IN ({marks}) LIMIT 1", urls
+        ).fetchone():
+            return 0
+        with self._db:
+            return self._db.executemany(
+                "DELETE FROM failed_articles WHERE url = ?", [(url,) for url in urls]
+            ).rowcount
+
+    def due_failures(self, spider: str, now: datetime, batch: int = 500) -> Iterator[str]:
+        """URLs of the spider's failed articles due for a try at ``now``, earliest due first.
+
+        Read ``batch`` rows at a time through the ``(spider, next_attempt, url)`` index, each query
+        after the last row of the one before: memory stays flat however long the list is, and no
+        read stays open while the crawl writes.
+        """
+        cursor = ("", "")
+        while True:
+            rows = self._db.execute(
+                "SELECT url, next_attempt FROM failed_articles WHERE spider = ? "
+                "AND next_attempt <= ? AND (next_attempt, url) > (?, ?) "
+                "ORDER BY next_attempt, url LIMIT ?",
+                (spider, _utc(now), *cursor, batch),
+            ).fetchall()
+            for row in rows:
+                yield row["url"]
+            if len(rows) < batch:
+                return
+            cursor = (rows[-1]["next_attempt"], rows[-1]["url"])
+
+    def failed_articles(self, spider: str) -> dict[str, int]:
+        """How many of the spider's articles wait for another try, by reason."""
+        rows = self._db.execute(
+            "SELECT reason, COUNT(*) FROM failed_articles WHERE spider = ? GROUP BY reason "
+            "ORDER BY reason",
+            (spider,),
+        )
+        return {reason: count for reason, count in rows}
 
     def count(self, site: str | None = None) -> int:
         """Number of stored articles (latest versions)."""
@@ -523,6 +656,11 @@ def _normalized(text: str | None) -> str:
 
 def _paragraphs(body: str | None) -> set[str]:
     return {_normalized(p) for p in (body or "").split("\n\n") if p.strip()}
+
+
+def _utc(moment: datetime) -> str:
+    """A time as ISO 8601 UTC to the microsecond: such strings sort as the times do."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
 def _json(value: object) -> str | None:

@@ -60,7 +60,8 @@ def test_failures_get_short_stable_reasons(error, reason):
 
 
 def test_failure_report_lists_each_url_once_and_counts_reasons(tmp_path):
-    crawler = get_crawler(settings_dict={"FAILURES_FILE": str(tmp_path / "f.jsonl")})
+    crawler = get_crawler(settings_dict={"FAILURES_FILE": str(tmp_path / "f.jsonl"),
+                                         "ARCHIVE_DIR": str(tmp_path)})
     report = build_from_crawler(FailureReport, crawler)
     report.spider_opened()
     report.url_failed(url="http://x/a/", reason="http_404")

@@ -166,7 +166,8 @@ def test_report_describes_the_archive(full_crawl, site):
     result = scrapy("report", "-s", f"ARCHIVE_DIR={full_crawl.archive}")
     assert result.returncode == 0, result.stderr
     assert f"baonamdinh: {len(site.articles)} articles" in result.stdout
-    assert "Crawl summary: baonamdinh (finished)" in result.stdout
+    assert "Crawl summary: baonamdinh (finished): complete" in result.stdout
+    assert re.search(r"  baonamdinh-\d{8}T\d{6}Z: complete, exit code 0", result.stdout)
 
 
 def test_since_until_bound_the_crawl(replica, site, tmp_path):

@@ -32,7 +32,7 @@ def make_spider(tmp_path, spider_class=BaoNamDinhSpider, **settings):
         store.record_fetch(FetchState(KNOWN, 200, '"abc"', "Wed, 12 Feb 2020 12:29:00 GMT",
                                       "2020-02-12T19:29:00+07:00", "2026-11-01T00:00:00+00:00"))
         store.start_run("r1", spider_class.name, "2026-11-01T00:00:00+00:00")
-        store.finish_run("r1", "2026-11-01T01:00:00+00:00", "finished")
+        store.finish_run("r1", "2026-11-01T01:00:00+00:00", "finished", "complete", complete=True)
     crawler = get_crawler(spider_class, {"ARCHIVE_DIR": str(tmp_path), "JOBDIR": "", **settings})
     spider = spider_class.from_crawler(crawler, base_url=BASE)
     crawler.stats.open_spider()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -168,14 +169,17 @@ def test_fetch_state_keeps_validators_a_later_fetch_does_not_repeat(store):
     assert state.fetched == "2026-11-30T10:00:00+00:00"
 
 
-def test_last_finished_run_ignores_interrupted_runs(store):
-    assert store.last_finished_run("baonamdinh") is None
+def test_last_complete_run_ignores_interrupted_and_failed_runs(store):
+    assert store.last_complete_run("baonamdinh") is None
     store.start_run("r1", "baonamdinh", "2026-11-28T01:00:00+00:00")
-    store.finish_run("r1", "2026-11-28T02:00:00+00:00", "finished")
+    store.finish_run("r1", "2026-11-28T02:00:00+00:00", "finished", "complete", complete=True)
     store.start_run("r2", "baonamdinh", "2026-11-29T01:00:00+00:00")  # killed: never finished
     store.start_run("r3", "baonamdinh", "2026-11-29T03:00:00+00:00")
-    store.finish_run("r3", "2026-11-29T03:10:00+00:00", "shutdown")
-    assert store.last_finished_run("baonamdinh") == (
+    store.finish_run("r3", "2026-11-29T03:10:00+00:00", "shutdown", "interrupted")
+    # The portal was down: Scrapy says "finished", but nothing was read.
+    store.start_run("r4", "baonamdinh", "2026-11-30T01:00:00+00:00")
+    store.finish_run("r4", "2026-11-30T01:01:00+00:00", "finished", "failed")
+    assert store.last_complete_run("baonamdinh") == (
         "2026-11-28T01:00:00+00:00", "2026-11-28T02:00:00+00:00"
     )
 
@@ -227,3 +231,56 @@ def test_another_url_of_the_same_article_still_updates_it(store):
     assert (result.status, result.canonical_url, result.canonical_rejected) == (
         "updated", "http://x/a/", None)
     assert store.count() == 1
+
+
+def test_a_store_written_before_complete_runs_is_migrated_and_trusts_none(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:  # crawl_runs as the first version created it
+        db.execute("CREATE TABLE crawl_runs (run_id TEXT PRIMARY KEY, spider TEXT NOT NULL, "
+                   "started TEXT NOT NULL, finished TEXT, reason TEXT)")
+        db.execute("INSERT INTO crawl_runs VALUES ('r0', 'baonamdinh', "
+                   "'2026-11-01T01:00:00+00:00', '2026-11-01T02:00:00+00:00', 'finished')")
+    with ArticleStore(path) as store:
+        # An old "finished" may be a night the portal was down: the next crawl reads everything.
+        assert store.last_complete_run("baonamdinh") is None
+        store.start_run("r1", "baonamdinh", "2026-11-02T01:00:00+00:00")
+        store.finish_run("r1", "2026-11-02T02:00:00+00:00", "finished", "complete", complete=True)
+        assert store.last_complete_run("baonamdinh") == (
+            "2026-11-02T01:00:00+00:00", "2026-11-02T02:00:00+00:00")
+    with ArticleStore(path) as store:  # opening a migrated file again changes nothing
+        assert store.last_complete_run("baonamdinh")[0] == "2026-11-02T01:00:00+00:00"
+
+
+def test_a_failed_article_is_tried_next_crawl_then_after_1_2_4_days_capped(store):
+    start = datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc)
+    waits = []
+    for failure in range(1, 8):
+        failed = store.record_failure("http://x/a/", "baonamdinh", "http_500", "500", start, 10)
+        assert failed.failures == failure
+        waits.append(datetime.fromisoformat(failed.next_attempt) - start)
+    assert [wait / timedelta(days=1) for wait in waits] == [0, 1, 2, 4, 8, 10, 10]
+    assert failed.first_failed == failed.last_failed == "2026-11-01T02:00:00.000000+00:00"
+    assert list(store.due_failures("baonamdinh", start + timedelta(days=9))) == []
+    assert list(store.due_failures("baonamdinh", start + timedelta(days=10))) == ["http://x/a/"]
+    assert list(store.due_failures("other", start + timedelta(days=99))) == []
+    assert store.failed_articles("baonamdinh") == {"http_500": 1}
+    assert store.clear_failures(["http://x/a/", "http://x/unknown/"]) == 1
+    assert store.failed_articles("baonamdinh") == {}
+
+
+def test_due_failures_are_read_in_batches_through_the_index(store):
+    now = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    for number in range(25):
+        # Several share one failure time: batches continue after (next_attempt, url).
+        when = now - timedelta(hours=number // 4)
+        store.record_failure(f"http://x/{number:02d}/", "baonamdinh", "timeout", None, when, 32)
+    store.record_failure("http://x/later/", "baonamdinh", "timeout", None, now, 32)
+    store.record_failure("http://x/later/", "baonamdinh", "timeout", None, now, 32)  # in 1 day
+    due = list(store.due_failures("baonamdinh", now, batch=4))
+    assert sorted(due) == [f"http://x/{number:02d}/" for number in range(25)]
+    assert len(set(due)) == 25
+    plan = " ".join(row[3] for row in store._db.execute(
+        "EXPLAIN QUERY PLAN SELECT url FROM failed_articles WHERE spider = ? AND next_attempt <= ? "
+        "AND (next_attempt, url) > (?, ?) ORDER BY next_attempt, url LIMIT 4",
+        ("baonamdinh", "9", "", "")))
+    assert "failed_articles_due" in plan and "TEMP B-TREE" not in plan, plan

@@ -1,7 +1,9 @@
 """``scrapy report``: what the archive under ``ARCHIVE_DIR`` holds, and how the last crawl went.
 
-Prints the last crawl's summary block (from ``<ARCHIVE_DIR>/last-crawl.json``), the articles in
-the store per site with their date range, and the WARC files with their sizes.
+Prints the last crawl's summary block (from ``<ARCHIVE_DIR>/last-crawl.json``), the latest
+crawls' reports with their outcome (``<ARCHIVE_DIR>/reports/``: a failed or incomplete night stands
+out), the articles in the store per site with their date range, and the WARC files with their
+sizes.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 
+from crawler.extensions.reports import reports_root
 from crawler.extensions.summary import format_summary
 from crawler.pipelines.store import articles_db_path
 
@@ -33,6 +36,7 @@ class Command(ScrapyCommand):
             print(format_summary(summary["spider"], summary["finish_reason"], summary))
         else:
             print(f"No crawl summary at {summary_file}")
+        print_reports(reports_root(self.settings))
         db = articles_db_path(self.settings)
         if db.exists():
             with sqlite3.connect(db) as connection:
@@ -59,3 +63,21 @@ class Command(ScrapyCommand):
             if path == failures:
                 continue
             print(f"Export: {path} ({path.stat().st_size / 1e6:.2f} MB)")
+
+
+def print_reports(root: Path, latest: int = 10) -> None:
+    """One line per crawl among the latest: its outcome, or that it never ended (killed)."""
+    folders = sorted(root.iterdir()) if root.is_dir() else []
+    if not folders:
+        return
+    print(f"Crawl reports in {root}: {len(folders)} (latest {min(latest, len(folders))}):")
+    for folder in folders[-latest:]:
+        try:
+            summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            print(f"  {folder.name}: no summary (killed or still running)")
+            continue
+        print(f"  {folder.name}: {summary.get('status', summary.get('finish_reason'))}, "
+              f"exit code {summary.get('exit_code', 0)}, {summary.get('pages_fetched', 0)} pages, "
+              f"{summary.get('articles_stored', 0)} articles stored, "
+              f"{summary.get('failed_urls', 0)} URLs failed")

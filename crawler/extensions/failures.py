@@ -3,16 +3,19 @@
 Components report a failed URL by sending the :data:`url_failed` signal (the portal spider does
 it from its errback and for pages it cannot parse); articles dropped by a pipeline arrive through
 Scrapy's ``item_dropped`` signal, with the reason the pipeline put on its ``DropItem``
-(``reason`` attribute). Each URL is written once per crawl, as it fails, to
-``failures.jsonl``::
+(``reason`` attribute). Each URL is written once per crawl, as it fails, to the crawl's own
+``failures.jsonl`` (in its report folder, see ``crawler/extensions/reports.py``)::
 
-    {"url": "…", "reason": "http_404", "attempts": 1, "detail": "…", "time": "…"}
+    {"url": "…", "reason": "http_404", "attempts": 1, "detail": "…", "discovery": false,
+     "time": "…"}
 
-and counted as ``failures/<reason>`` in the crawl stats (the summary reads them). The file is
-started afresh by every crawl, and flushed line by line so that a killed crawl keeps its report.
+(``discovery``: the URL was a sitemap, feed or listing page the crawl needed to be complete) and
+counted as ``failures/<reason>`` in the crawl stats (the summary reads them). Lines are flushed
+one by one, so a killed crawl keeps its report. When the crawl ends, the report is copied to
+``FAILURES_FILE``; reports of earlier crawls stay in their folders.
 
-Settings: ``FAILURES_FILE`` - path of the report (default ``<ARCHIVE_DIR>/failures.jsonl``;
-empty to switch the report off).
+Settings: ``FAILURES_FILE`` - where the latest crawl's report is copied (default
+``<ARCHIVE_DIR>/failures.jsonl``; empty to switch the report off); ``CRAWL_REPORTS_DIR``.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ from twisted.internet.error import (
     TimeoutError,
 )
 from twisted.python.failure import Failure
+
+from crawler.extensions.reports import crawl_report_dir, publish, reports_root
 
 logger = logging.getLogger(__name__)
 
@@ -85,11 +90,15 @@ def failure_reason(failure: Failure) -> str:
 
 
 class FailureReport:
-    """Write ``failures.jsonl`` and count failures by reason."""
+    """Write the crawl's ``failures.jsonl`` and count failures by reason."""
 
-    def __init__(self, path: Path, stats) -> None:
+    def __init__(self, path: Path, stats, reports: Path, spider_name: str) -> None:
         self.path = path
         self.stats = stats
+        self.reports = reports
+        self.spider_name = spider_name
+        # This crawl's report, in its own folder (opened with the spider).
+        self.report: Path | None = None
         self._file: IO[str] | None = None
         self._reported: set[str] = set()
 
@@ -102,7 +111,8 @@ class FailureReport:
             raise NotConfigured("FAILURES_FILE is empty")
         else:
             path = Path(configured)
-        extension = cls(path, crawler.stats)
+        spider_name = getattr(crawler.spider, "name", None) or "crawl"
+        extension = cls(path, crawler.stats, reports_root(crawler.settings), spider_name)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(extension.item_dropped, signal=signals.item_dropped)
@@ -110,13 +120,15 @@ class FailureReport:
         return extension
 
     def spider_opened(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = self.path.open("w", encoding="utf-8")
+        folder = crawl_report_dir(self.stats, self.reports, self.spider_name)
+        self.report = folder / "failures.jsonl"
+        self._file = self.report.open("w", encoding="utf-8")
 
     def spider_closed(self) -> None:
         if self._file is not None:
             self._file.close()
             self._file = None
+            publish(self.report, self.path)
         failed = {
             key.removeprefix("failures/"): value
             for key, value in sorted(self.stats.get_stats().items())
@@ -125,10 +137,12 @@ class FailureReport:
         if failed:
             logger.warning(
                 "%s URLs failed (%s); listed in %s", sum(failed.values()),
-                ", ".join(f"{reason} {count}" for reason, count in failed.items()), self.path,
+                ", ".join(f"{reason} {count}" for reason, count in failed.items()), self.report,
             )
 
-    def url_failed(self, url: str, reason: str, attempts: int = 1, detail: str = "") -> None:
+    def url_failed(
+        self, url: str, reason: str, attempts: int = 1, detail: str = "", discovery: bool = False
+    ) -> None:
         """Record one URL that yielded nothing (once per crawl)."""
         if url in self._reported:
             return
@@ -141,6 +155,7 @@ class FailureReport:
             "reason": reason,
             "attempts": attempts,
             "detail": detail[:500],
+            "discovery": discovery,
             "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
         self._file.write(json.dumps(line, ensure_ascii=False) + "\n")

@@ -7,7 +7,10 @@ seen set may name requests that were still queued. So this extension keeps a mar
 ``JOBDIR/crawl-state.json`` (``{"state": "running" | "paused" | "finished", "started": …}``), and
 before the scheduler opens the directory:
 
-* ``paused`` (graceful stop): the job directory is kept and Scrapy resumes it;
+* ``paused`` (graceful stop): the job directory is kept and Scrapy resumes it; the discovery
+  requests that failed before the stop (``discovery_failed`` in the marker) still count against
+  the resumed crawl's completeness (``discovery/failed_before_pause``), since Scrapy does not
+  request them again;
 * ``running`` (the last crawl died): queue, seen set and spider state are discarded, with a
   warning; the portal spider rediscovers from sitemaps, feeds and listings, and skips the
   articles already in the store (``interrupted_since`` in the marker tells it since when);
@@ -106,9 +109,15 @@ class CrawlJobState:
         write_marker(self.directory, self.marker)
         if "interrupted_since" in self.marker:
             self.stats.set_value("job/resumed_after_crash", True)
+        if self.marker.get("discovery_failed"):
+            self.stats.set_value("discovery/failed_before_pause", self.marker["discovery_failed"])
 
     def spider_closed(self, reason: str) -> None:
         # Only "finished" means every request was handled; any other reason (shutdown on
         # Ctrl-C or SIGTERM, a CloseSpider condition) leaves a queue worth resuming.
         state = "finished" if reason == "finished" else "paused"
-        write_marker(self.directory, {**self.marker, "state": state, "reason": reason})
+        stats = self.stats.get_stats()
+        discovery_failed = stats.get("discovery/failed_before_pause", 0) + sum(
+            count for key, count in stats.items() if key.startswith("discovery/failed/"))
+        write_marker(self.directory, {**self.marker, "state": state, "reason": reason,
+                                      "discovery_failed": discovery_failed})

@@ -4,8 +4,10 @@
 portal spider sets it on article and sitemap requests, with the sitemap ``lastmod`` that led to
 it), the response status, ``ETag``, ``Last-Modified`` and fetch time in the article store's
 ``fetch_state`` table; 304 answers to conditional requests are recorded too. It also records each
-crawl run (start, end, finish reason) in ``crawl_runs``, which tells the next run when the last
-complete crawl happened (a run bounded by ``-a since``/``until`` is recorded as not complete).
+crawl run (start, end, finish reason, outcome) in ``crawl_runs``, which tells the next run when the
+last complete crawl happened. Only a run judged ``complete`` by
+:func:`crawler.extensions.summary.crawl_outcome` counts: not one bounded by ``-a since``/``until``,
+stopped early, or whose discovery failed (a night the portal was down).
 
 Settings:
 
@@ -24,6 +26,7 @@ from datetime import datetime, timezone
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from crawler.extensions.summary import crawl_outcome
 from crawler.pipelines.store import articles_db_path
 from storage.articles import ArticleStore, FetchState
 
@@ -62,11 +65,9 @@ class FetchStateMiddleware:
     def spider_closed(self, reason: str) -> None:
         if self.store is None:
             return
-        # A crawl bounded by -a since/until saw part of the portal only: it must not count as
-        # the last complete crawl, which lets the next one skip unchanged sitemaps and pages.
-        if getattr(self.spider, "since", None) or getattr(self.spider, "until", None):
-            reason = f"{reason} (since/until)"
-        self.store.finish_run(self.run_id, utc_now(), reason)
+        # Only a complete crawl may let the next one skip unchanged sitemaps and listing pages.
+        outcome = crawl_outcome(self.stats.get_stats(), reason, self.spider)
+        self.store.finish_run(self.run_id, utc_now(), reason, outcome.status, outcome.complete)
         self.store.close()
         self.store = None
 

@@ -136,11 +136,14 @@ class ReplicaProcess:
         with urllib.request.urlopen(self.url("/__replica__/faults"), timeout=10) as response:
             return json.loads(response.read())
 
-    def set_faults(self, rules: list[str]) -> None:
-        """Replace the switched-on fault rules (`KIND[:RATE][@PATTERN]`) of the running portal."""
+    def set_faults(self, rules: list[str], burst: int = 2) -> None:
+        """Replace the switched-on fault rules (`KIND[:RATE][@PATTERN]`) of the running portal.
+
+        `burst`: how many requests of a path a transient fault hits before the page is served.
+        """
         request = urllib.request.Request(
             self.url("/__replica__/faults"), method="POST",
-            data=json.dumps({"rules": rules}).encode("utf-8"),
+            data=json.dumps({"rules": rules, "burst": burst}).encode("utf-8"),
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             response.read()
