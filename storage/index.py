@@ -4,8 +4,8 @@
 ``resource`` and ``metadata`` records) into one sorted CDXJ file, the format pywb
 and the WACZ ``indexes/`` folder read: ``<SURT> <14-digit timestamp> {json}`` with
 ``url``, ``mime``, ``status``, ``digest``, ``length``, ``offset`` and ``filename``
-(relative to the WARC directory).  The file is written under a temporary name and
-renamed, so a reader never sees half an index.
+(relative to the WARC directory).  The file is written under a hidden temporary name and
+renamed (``storage/partial.py``), so a reader never sees half an index.
 
 ``304 Not Modified`` captures (answers to conditional requests of an incremental
 crawl) stay in the WARC files but are left out of the index: they hold no page, and
@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from cdxj_indexer.main import write_cdx_index
 
+from storage.partial import partial_file
 from storage.warc import EXTENSION
 
 
@@ -38,15 +38,11 @@ def write_cdxj(warc_files: Sequence[Path], output: str | Path, root: str | Path)
 
     ``filename`` in each line is relative to ``root``, where a replay tool finds the files.
     """
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(output.name + ".partial")
     lines = io.StringIO()
     write_cdx_index(lines, [str(p) for p in warc_files], {"sort": True, "dir_root": str(root)})
     kept = [line for line in lines.getvalue().splitlines(keepends=True) if _replayable(line)]
-    with partial.open("w", encoding="utf-8") as stream:
+    with partial_file(output, "w", encoding="utf-8") as stream:
         stream.writelines(kept)
-    os.replace(partial, output)
     return len(kept)
 
 
