@@ -5,20 +5,31 @@ WACZ with its CDXJ index and ``pages/pages.jsonl`` listing the archived articles
 the article store (URL, capture time, title), then runs ``wacz validate`` on it.
 ``--site ID`` keeps the pages of one site (the WARC files are always all included).
 
+An output that does not end in ``.wacz``, is a directory or cannot be written, no closed WARC
+file or one that is not a WARC file, an unknown ``--site``, a store that is not one: one line
+naming it, exit code 2 (``crawler/cli.py``).
+
 Settings: ``ARCHIVE_DIR``, ``WARC_DIR``, ``ARTICLES_DB``, ``WARC_IS_PART_OF`` (the title).
 """
 
 from __future__ import annotations
 
 import argparse
+import sqlite3
 
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
 
-from crawler.commands.index import warc_directory
+from crawler.cli import (
+    InputError,
+    cannot_write,
+    check_site,
+    one_line_errors,
+    output_file,
+    store_error,
+    store_for_reading,
+)
+from crawler.commands.index import warc_directory, warc_files_to_read
 from crawler.pipelines.store import articles_db_path
-from storage.articles import ArticleStore
-from storage.index import closed_warc_files
 from storage.package import article_pages, validate_wacz, write_wacz
 
 
@@ -39,21 +50,30 @@ class Command(ScrapyCommand):
         parser.add_argument("--site", help="list only this site's articles as pages")
         parser.add_argument("--title", help="the collection's title (default: WARC_IS_PART_OF)")
 
+    @one_line_errors
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if not opts.output.endswith(".wacz"):
-            raise UsageError(f"--output {opts.output}: a WACZ file name ends in .wacz")
+        output = output_file(opts.output)
+        if output.suffix != ".wacz":
+            raise InputError(f"--output {opts.output}: a WACZ file name ends in .wacz")
         directory = warc_directory(self.settings)
-        files = closed_warc_files(directory)
-        if not files:
-            raise UsageError(f"No closed WARC files in {directory}: crawl first")
+        files = warc_files_to_read(directory)
         db = articles_db_path(self.settings)
         articles = []
         if db.exists():
-            with ArticleStore(db) as store:
-                articles = list(store.iter_articles(site=opts.site))
+            try:
+                with store_for_reading(db) as store:
+                    check_site(opts.site, opts.site and store.count(opts.site))
+                    articles = list(store.iter_articles(site=opts.site))
+            except sqlite3.Error as error:
+                raise store_error(db, error) from error
+        else:
+            check_site(opts.site, 0)
         pages = article_pages(articles, directory)
         title = opts.title or self.settings.get("WARC_IS_PART_OF") or "provincial-news-archiver"
-        write_wacz(files, pages, opts.output, title=title)
+        try:
+            write_wacz(files, pages, opts.output, title=title)
+        except OSError as error:
+            raise cannot_write(opts.output, error) from error
         valid, report = validate_wacz(opts.output)
         if not valid:
             self.exitcode = 1
