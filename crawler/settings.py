@@ -15,7 +15,9 @@ ARCHIVE_DIR = "archive"
 
 # --- Politeness -------------------------------------------------------------------------------
 # Who we are and how to reach the operator: portals' admins should be able to write to a person.
-CONTACT_URL = "https://github.com/provincial-news-archiver/provincial-news-archiver"
+# Yours, e.g. -s CONTACT_URL=mailto:you@example.org: there is no default, and a crawl of anything
+# but loopback hosts refuses to start without one (crawler/extensions/contact.py).
+CONTACT_URL = ""
 # "{contact_url}" is filled from CONTACT_URL by the ContactUserAgent add-on.
 USER_AGENT = "provincial-news-archiver/0.1 (+{contact_url}; news archiving for research)"
 ADDONS = {"crawler.addons.ContactUserAgent": 0}
@@ -46,7 +48,11 @@ RETRY_AFTER_MAX = 120.0
 REDIRECT_MAX_TIMES = 10
 # Overriding robots.txt (-s ROBOTSTXT_OBEY=False) is logged as a warning at the start of a crawl.
 COOKIES_ENABLED = False
+# No control server in a crawl: the telnet console and Scrapy's remote-control HTTP server (which
+# runs any Python code sent with its token, written to a job file in the user's state directory).
+# docs/archivist.md says how to switch one on for a session.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 
 # --- Archiving ----------------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
@@ -124,6 +130,8 @@ ADDSITE_FIXTURES_DIR = "tests/sites"
 
 # --- Reporting ----------------------------------------------------------------------------------
 EXTENSIONS = {
+    # First of all: a live crawl without CONTACT_URL stops before any extension touches a file.
+    "crawler.extensions.contact.ContactRequired": -1000,
     "crawler.extensions.progress.CrawlProgress": 500,
     "crawler.extensions.summary.CrawlSummary": 510,
     # Before the engine opens the scheduler: discards job state a crash left behind.

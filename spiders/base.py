@@ -65,6 +65,7 @@ from scrapy import signals
 from scrapy.http import Response
 from scrapy.utils.gz import gzip_magic_number
 
+from crawler.cli import InputError
 from crawler.extensions.failures import failure_reason, url_failed
 from crawler.items import Article
 from crawler.middlewares.warc_capture import WARC_METADATA
@@ -93,7 +94,21 @@ def _parse_day(value: str | None, argument: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError as error:
-        raise ValueError(f"-a {argument}={value!r}: expected a date as YYYY-MM-DD") from error
+        raise InputError(f"-a {argument}={value!r}: expected a date as YYYY-MM-DD") from error
+
+
+def _parse_base_url(value: str) -> str:
+    """``-a base_url`` checked: an http(s) URL with a host, ending in ``/``."""
+    try:
+        parts = urlsplit(value)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        valid = False
+    if not valid:
+        raise InputError(f"-a base_url={value!r}: expected an http(s) URL with a host, "
+                         "e.g. http://127.0.0.1:8765/")
+    return value.rstrip("/") + "/"
 
 
 class PortalSpider(scrapy.Spider):
@@ -110,11 +125,11 @@ class PortalSpider(scrapy.Spider):
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.base_url = (base_url or self.profile.base_url).rstrip("/") + "/"
+        self.base_url = _parse_base_url(base_url or self.profile.base_url)
         self.since = _parse_day(since, "since")
         self.until = _parse_day(until, "until")
         if self.since and self.until and self.since > self.until:
-            raise ValueError(f"-a since={self.since} is after -a until={self.until}")
+            raise InputError(f"-a since={self.since} is after -a until={self.until}")
         base_host = urlsplit(self.base_url).hostname or ""
         # Host names, for Scrapy components that read them; what is requested is held to the
         # stricter `origins` (scheme, host and port) by crawler/middlewares/origin.py.

@@ -201,8 +201,21 @@ class UpsertResult:
 class ArticleStore:
     """SQLite-backed store of Article records."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, readonly: bool = False) -> None:
         self.path = Path(path)
+        if readonly:
+            # Exports and reports only read: a store they may not write to still opens.
+            uri = f"{self.path.absolute().as_uri()}?mode=ro"
+            self._db = sqlite3.connect(uri, uri=True)
+            try:
+                self._db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            except sqlite3.OperationalError:
+                # In a folder we cannot write, SQLite cannot make the WAL index (-shm) it needs;
+                # then no crawl has the store open (it would have made one): read it as it is.
+                self._db.close()
+                self._db = sqlite3.connect(uri + "&immutable=1", uri=True)
+            self._db.row_factory = sqlite3.Row
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path)
         self._db.row_factory = sqlite3.Row
@@ -472,6 +485,12 @@ class ArticleStore:
         return self._db.execute(
             "SELECT COUNT(*) FROM articles WHERE site = ?", (site,)
         ).fetchone()[0]
+
+    def sites(self) -> list[tuple[str, int, str | None, str | None]]:
+        """Per site: its id, how many articles, the first and last publication date."""
+        return [tuple(row) for row in self._db.execute(
+            "SELECT site, COUNT(*), MIN(published), MAX(published) FROM articles "
+            "GROUP BY site ORDER BY site")]
 
     def get(self, canonical_url: str) -> dict | None:
         """The latest version of one article, or None."""

@@ -4,24 +4,35 @@ One Article per line (JSONL) or row (CSV, Parquet), UTF-8 and never ASCII-escape
 publication first. List fields are JSON inside a CSV cell; Parquet has typed columns (lists of
 strings, images as a list of structs, the WARC pointer as a struct) with the schema
 `parquet_schema()`, dates kept as their ISO 8601 text (a date alone stays a date, an offset stays
-the page's). The file is written beside its final name and renamed when complete, so a reader
-never sees half an export.
+the page's).
+
+CSV is for spreadsheets, which run a cell beginning with ``=``, ``+``, ``-``, ``@``, a tab, a
+carriage return or a line feed as a formula: following OWASP's "CSV Injection" page, such a cell
+gets a single quote in front (``'=1+2``), and every cell is quoted, so a separator inside a cell
+(``;`` in locales whose spreadsheets split on it) cannot start a new cell. JSON Lines and
+Parquet keep the text exactly.
+
+The file is written under a hidden, locked temporary name beside its final name and renamed when
+complete (``storage/partial.py``), so a reader never sees half an export, and what a killed
+export leaves is taken over by the next export to the same file.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import os
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
 from storage.articles import ARTICLE_FIELDS
+from storage.partial import partial_file
 
 FORMATS = ("jsonl", "csv", "parquet")
 # Rows handed to the Parquet writer at a time: memory stays flat however large the store.
 _PARQUET_BATCH_ROWS = 1000
+# First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 @cache
@@ -62,22 +73,29 @@ def write_jsonl(records: Iterable[dict], handle) -> int:
     return count
 
 
+def csv_cell(value: object) -> object:
+    """A value as a CSV cell: lists and objects as JSON, formula triggers made text."""
+    if isinstance(value, list | dict):
+        value = json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
 def write_csv(records: Iterable[dict], handle) -> int:
-    """Write the Article fields as CSV with a header row; return how many rows."""
-    writer = csv.DictWriter(handle, fieldnames=ARTICLE_FIELDS, extrasaction="ignore")
+    """Write the Article fields as CSV with a header row, every cell quoted; return the rows."""
+    writer = csv.DictWriter(handle, fieldnames=ARTICLE_FIELDS, extrasaction="ignore",
+                            quoting=csv.QUOTE_ALL)
     writer.writeheader()
     count = 0
     for record in records:
-        writer.writerow({
-            key: json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
-            for key, value in record.items()
-        })
+        writer.writerow({key: csv_cell(value) for key, value in record.items()})
         count += 1
     return count
 
 
-def write_parquet(records: Iterable[dict], path: Path) -> int:
-    """Write records as Parquet (zstd) with `parquet_schema()`; return how many rows.
+def write_parquet(records: Iterable[dict], path) -> int:
+    """Write records as Parquet (zstd, `parquet_schema()`) to a path or binary file; return rows.
 
     Keys outside the schema are left out (JSON Lines keeps every key).
     """
@@ -102,13 +120,8 @@ def export(records: Iterable[dict], output: str | Path, fmt: str = "jsonl") -> i
     """Write ``records`` to ``output`` in format ``fmt``; return how many were written."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})")
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(output.name + ".partial")
     if fmt == "parquet":
-        count = write_parquet(records, partial)
-    else:
-        with open(partial, "w", encoding="utf-8", newline="") as handle:
-            count = (write_jsonl if fmt == "jsonl" else write_csv)(records, handle)
-    os.replace(partial, output)
-    return count
+        with partial_file(output, "wb") as handle:
+            return write_parquet(records, handle)
+    with partial_file(output, "w", encoding="utf-8", newline="") as handle:
+        return (write_jsonl if fmt == "jsonl" else write_csv)(records, handle)

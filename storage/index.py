@@ -5,7 +5,8 @@ records; cdxj-indexer leaves out ``metadata`` and ``request`` records by default
 one sorted CDXJ file, the format pywb and the WACZ ``indexes/`` folder read:
 ``<SURT> <14-digit timestamp> {json}`` with ``url``, ``mime``, ``status``, ``digest``,
 ``length``, ``offset`` and ``filename`` (relative to the WARC directory).  The file is
-written under a temporary name and renamed, so a reader never sees half an index.
+written under a hidden temporary name and renamed (``storage/partial.py``), so a reader
+never sees half an index.
 
 ``304 Not Modified`` captures (answers to conditional requests of an incremental crawl)
 are ``revisit`` records of the server-not-modified profile (see ``storage/warc.py``):
@@ -25,14 +26,13 @@ This module reads no settings and has no Scrapy imports.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from cdxj_indexer.main import write_cdx_index
 
+from storage.partial import partial_file, remove_leftovers, scratch_directory
 from storage.warc import EXTENSION
 
 REVISIT_MIME = "warc/revisit"
@@ -101,16 +101,14 @@ def write_cdxj_counted(
 ) -> IndexCounts:
     """`write_cdxj`, returning what the index holds and what was left out."""
     output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(output.name + ".partial")
+    remove_leftovers(output)
     counts = IndexCounts()
-    with tempfile.TemporaryDirectory(prefix=".index-", dir=output.parent) as scratch:
+    with scratch_directory(output) as scratch:
         sorted_path = sorted_cdxj(warc_files, root, Path(scratch))
-        with sorted_path.open(encoding="utf-8") as lines, partial.open(
-            "w", encoding="utf-8"
+        with sorted_path.open(encoding="utf-8") as lines, partial_file(
+            output, "w", encoding="utf-8"
         ) as stream:
             stream.writelines(replayable_lines(lines, counts))
-    os.replace(partial, output)
     return counts
 
 

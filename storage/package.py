@@ -15,9 +15,9 @@ ours points a revalidation at the page it confirmed (``storage/index.py``).  Wri
 zip here also streams the pages from the store instead of holding them, and needs no
 temporary copy of the pages file.
 
-The zip is written as a hidden ``.<name>.<pid>.partial`` beside the output, validated,
-and only then renamed: a killed or failed run never leaves a file that looks like a
-WACZ.  :func:`remove_stale_partials` clears what a killed run left.
+The zip is written as a hidden ``.<name>.partial`` beside the output, validated, and
+only then renamed (``storage/partial.py``): a killed or failed run never leaves a file
+that looks like a WACZ, and the next run clears what a killed one left.
 
 This module reads no settings and has no Scrapy imports.
 """
@@ -25,14 +25,11 @@ This module reads no settings and has no Scrapy imports.
 from __future__ import annotations
 
 import contextlib
-import glob
 import hashlib
 import io
 import json
 import logging
-import os
 import shutil
-import tempfile
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -45,6 +42,7 @@ from wacz.main import main as wacz_main
 from warcio.archiveiterator import ArchiveIterator
 
 from storage.index import IndexCounts, replayable_lines, sorted_cdxj
+from storage.partial import partial_file, partial_path, remove_leftovers, scratch_directory
 
 logger = logging.getLogger(__name__)
 
@@ -113,56 +111,6 @@ def write_pages_jsonl(pages: Iterable[Page], stream: io.TextIOBase) -> Page | No
     return newest
 
 
-def partial_path(output: Path) -> Path:
-    """Where a run writes ``output`` before it is validated: hidden, named by the process."""
-    return output.with_name(f".{output.name}.{os.getpid()}.partial")
-
-
-def scratch_directory(output: Path) -> tempfile.TemporaryDirectory:
-    """A temporary directory beside ``output`` for this run (the sorted index)."""
-    return tempfile.TemporaryDirectory(prefix=f".{output.name}.{os.getpid()}.", suffix=".tmp",
-                                       dir=output.parent)
-
-
-def remove_stale_partials(output: Path) -> list[Path]:
-    """Remove what killed runs left for ``output`` (their process is gone); return them.
-
-    That is the hidden ``.partial`` file and ``.tmp`` directory of each run, and the
-    ``<output>.partial`` that versions before these names left.
-    """
-    removed = []
-    prefix = f".{output.name}."
-    for leftover in output.parent.glob(f"{glob.escape(prefix)}*"):
-        rest = leftover.name[len(prefix):]
-        pid, _, suffix = rest.partition(".")
-        if not pid.isdigit() or not suffix.endswith(("partial", "tmp")):
-            continue
-        if _process_alive(int(pid)):
-            continue  # another run is writing it right now
-        removed.append(leftover)
-    legacy = output.with_name(output.name + ".partial")
-    if legacy.is_file():
-        removed.append(legacy)
-    for leftover in removed:
-        if leftover.is_dir():
-            shutil.rmtree(leftover, ignore_errors=True)
-        else:
-            leftover.unlink(missing_ok=True)
-    return removed
-
-
-def _process_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class _HashingWriter(io.RawIOBase):
     """A writable stream that hashes and counts what passes through it."""
 
@@ -196,10 +144,8 @@ def write_wacz(
     ``wacz validate``'s report) when the result does not validate; nothing is left then.
     """
     output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    for leftover in remove_stale_partials(output):
+    for leftover in remove_leftovers(output):
         logger.warning("Removed %s, left by an interrupted run", leftover)
-    partial = partial_path(output)
     resources: list[dict] = []
 
     def add(archive: zipfile.ZipFile, name: str, write, compress: bool) -> None:
@@ -211,8 +157,8 @@ def write_wacz(
         resources.append({"name": Path(name).name.lower(), "path": name,
                           "hash": "sha256:" + hashing.sha256.hexdigest(), "bytes": hashing.size})
 
-    try:
-        with zipfile.ZipFile(partial, "x", allowZip64=True) as archive:
+    with partial_file(output, "w+b") as handle:
+        with zipfile.ZipFile(handle, "w", allowZip64=True) as archive:
             for path in warc_files:
                 def copy_warc(stream, path=path) -> None:
                     with path.open("rb") as source:
@@ -267,12 +213,11 @@ def write_wacz(
                 "path": "datapackage.json",
                 "hash": "sha256:" + hashlib.sha256(package_bytes).hexdigest(),
             }, indent=2))
-        valid, report = validate_wacz(partial)
+        handle.flush()
+        # Judged before it gets its name: a WACZ that does not validate is not kept.
+        valid, report = validate_wacz(partial_path(output))
         if not valid:
             raise ValueError(f"{output} would not validate (wacz validate):\n{report[-2000:]}")
-        os.replace(partial, output)
-    finally:
-        partial.unlink(missing_ok=True)
     return PackageCounts(len(warc_files), page_count, index_counts)
 
 

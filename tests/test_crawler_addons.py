@@ -14,11 +14,11 @@ def crawler_settings(**overrides):
     return crawler.settings
 
 
-def test_user_agent_names_the_project_and_the_default_contact():
+def test_there_is_no_default_contact_and_the_user_agent_then_names_the_project_only():
+    # The old default named a repository that does not exist: portals wrote to nobody.
+    assert project_settings.CONTACT_URL == ""
     user_agent = crawler_settings()["USER_AGENT"]
-    assert user_agent.startswith("provincial-news-archiver/")
-    assert project_settings.CONTACT_URL in user_agent
-    assert "{contact_url}" not in user_agent
+    assert user_agent == "provincial-news-archiver/0.1 (news archiving for research)"
 
 
 def test_contact_url_setting_alone_changes_the_user_agent():

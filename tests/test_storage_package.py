@@ -10,7 +10,8 @@ import time
 import zipfile
 from pathlib import Path
 
-from storage.package import remove_stale_partials, write_wacz
+from storage.package import write_wacz
+from storage.partial import remove_leftovers
 from storage.warc import WarcWriter
 from tests.conftest import PROJECT_ROOT
 
@@ -42,7 +43,7 @@ def test_a_killed_package_leaves_no_wacz_and_the_next_run_cleans_up(tmp_path):
     process = subprocess.Popen(package_command(archive, output), cwd=PROJECT_ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
-    while not any(output.parent.glob(".news.wacz.*.partial")):
+    while not (output.parent / ".news.wacz.partial").exists():
         assert process.poll() is None, "package ended before it could be killed"
         assert time.monotonic() < deadline
         time.sleep(0.005)
@@ -64,19 +65,20 @@ def test_a_killed_package_leaves_no_wacz_and_the_next_run_cleans_up(tmp_path):
 
 def test_leftovers_of_a_live_run_are_left_alone(tmp_path):
     output = tmp_path / "news.wacz"
-    live = tmp_path / f".news.wacz.{os.getppid()}.partial"
-    dead = tmp_path / ".news.wacz.999999999.partial"
+    partial = tmp_path / ".news.wacz.partial"
     legacy = tmp_path / "news.wacz.partial"
-    scratch = tmp_path / ".news.wacz.999999999.abcd.tmp"
-    for path in (live, dead, legacy):
+    live = tmp_path / f".news.wacz.{os.getppid()}.abcd.tmp"
+    dead = tmp_path / ".news.wacz.999999999.abcd.tmp"
+    for path in (partial, legacy):
         path.write_bytes(b"PK")
-    scratch.mkdir()
-    (scratch / "sorted.cdxj").write_text("x")
+    for scratch in (live, dead):
+        scratch.mkdir()
+        (scratch / "sorted.cdxj").write_text("x")
     unrelated = tmp_path / ".news.wacz.notes"
     unrelated.write_text("mine")
-    assert sorted(remove_stale_partials(output)) == sorted([dead, legacy, scratch])
+    assert sorted(remove_leftovers(output)) == sorted([partial, legacy, dead])
     assert live.exists() and unrelated.exists()
-    assert not dead.exists() and not legacy.exists() and not scratch.exists()
+    assert not partial.exists() and not legacy.exists() and not dead.exists()
 
 
 def test_a_wacz_is_written_under_its_name_only_once_it_validates(tmp_path):

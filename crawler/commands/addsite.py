@@ -12,6 +12,8 @@ page it cannot get is named, kept as it was, and makes the command exit 2).
 A page from a WARC file is decoded as the crawl decoded it (every Content-Encoding it accepts);
 a page from a WARC file or the web is refused, with its URL (and record), when larger than
 ``DOWNLOAD_MAXSIZE`` as received or decoded (`storage.payload`).
+A bad site id or URL, a page that cannot be had, a folder that cannot be written: one line and
+exit code 2 (``crawler/cli.py``).
 
 Settings: ``ADDSITE_SPIDERS_DIR`` - where site modules go (default ``spiders``);
 ``ADDSITE_FIXTURES_DIR`` - where fixture folders go (default ``tests/sites``); ``USER_AGENT``;
@@ -35,7 +37,9 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from selectolax.lexbor import LexborNode
 from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
 
+from crawler.cli import InputError, cannot_write, one_line_errors
 from crawler.parsing import generic
 from crawler.parsing.article import extract_with_profile
 from crawler.parsing.document import attribute, meta_content, parse_html
@@ -118,6 +122,8 @@ def page_from_warc(name: str, url: str, warc: Path, max_size: int) -> SavedPage:
     except PayloadError as error:
         record_id = record.rec_headers.get_header("WARC-Record-ID")
         raise AddSiteError(f"{url}: record {record_id} in {warc}: {error}") from error
+    except ArchiveLoadFailed as error:
+        raise AddSiteError(f"{warc} is not a WARC file: {error}") from error
     headers = record.http_headers
     return SavedPage(name, url, body, int(headers.get_statuscode() or 200),
                      _kept_headers(headers.headers))
@@ -269,15 +275,21 @@ class Command(ScrapyCommand):
         parser.add_argument("--refresh", action="store_true",
                             help="save the folder's pages again and report what changed")
 
+    @one_line_errors
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if not args or len(args) > 2:
             raise UsageError("give SITE_ID and the URL of an article (URL optional with --refresh)")
         site_id = args[0]
         if not SITE_ID_RE.match(site_id):
-            raise UsageError(f"site id {site_id!r}: lower-case letters, digits and _ only")
+            raise InputError(f"site id {site_id!r}: lower-case letters, digits and _ only, "
+                             "starting with a letter")
         url = args[1] if len(args) > 1 else None
         if url is None and not opts.refresh:
             raise UsageError("give the URL of an article page of the site")
+        for name, value in (("URL", url), ("--listing", opts.listing)):
+            parts = urlsplit(value or "")
+            if value and (parts.scheme not in ("http", "https") or not parts.hostname):
+                raise InputError(f"{name} {value}: not an http(s) URL of the site")
         spiders_dir = Path(self.settings.get("ADDSITE_SPIDERS_DIR") or "spiders")
         folder = Path(self.settings.get("ADDSITE_FIXTURES_DIR") or "tests/sites") / site_id
         try:
@@ -286,8 +298,9 @@ class Command(ScrapyCommand):
             if url:
                 self._add(site_id, url, spiders_dir / f"{site_id}.py", folder, opts)
         except (AddSiteError, FixtureError) as error:
-            print(f"scrapy addsite: {error}", file=sys.stderr)
-            self.exitcode = 2
+            raise InputError(str(error)) from error
+        except OSError as error:  # a folder that cannot be written
+            raise cannot_write(error.filename, error) from error
 
     def _page(self, name: str, url: str, opts: argparse.Namespace,
               file: Path | None = None) -> SavedPage:

@@ -1,18 +1,29 @@
 """``scrapy export --format jsonl|csv|parquet --output FILE``: the article store for researchers.
 
 Options slice the export by site and publication date (``--since``/``--until`` as YYYY-MM-DD,
-inclusive). Reads ``ARTICLES_DB`` (default ``<ARCHIVE_DIR>/articles.sqlite3``).
+inclusive). Reads ``ARTICLES_DB`` (default ``<ARCHIVE_DIR>/articles.sqlite3``), read-only. A bad
+date, an unknown site, an output that is a directory or cannot be written, a store that is not
+one: one line naming it, exit code 2, no file written (``crawler/cli.py``).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
+import sqlite3
 
 from scrapy.commands import ScrapyCommand
 
+from crawler.cli import (
+    InputError,
+    cannot_write,
+    check_site,
+    date_range,
+    one_line_errors,
+    output_file,
+    store_error,
+    store_for_reading,
+)
 from crawler.pipelines.store import articles_db_path
-from storage.articles import ArticleStore
 from storage.export import FORMATS, export
 
 
@@ -36,14 +47,21 @@ class Command(ScrapyCommand):
         parser.add_argument("--since", help="only articles published on or after YYYY-MM-DD")
         parser.add_argument("--until", help="only articles published on or before YYYY-MM-DD")
 
+    @one_line_errors
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        since, until = date_range(opts.since, opts.until)
+        output = output_file(opts.output)
         path = articles_db_path(self.settings)
         if not path.exists():
-            print(f"scrapy export: no article store at {path} (run a crawl first, or set "
-                  "ARCHIVE_DIR / ARTICLES_DB)", file=sys.stderr)
-            self.exitcode = 2
-            return
-        with ArticleStore(path) as store:
-            records = store.iter_articles(site=opts.site, since=opts.since, until=opts.until)
-            count = export(records, opts.output, opts.format)
-        print(f"Exported {count} articles from {path} to {opts.output} ({opts.format})")
+            raise InputError(f"no article store at {path} (run a crawl first, or set "
+                             "ARCHIVE_DIR / ARTICLES_DB)")
+        try:
+            with store_for_reading(path) as store:
+                check_site(opts.site, opts.site and store.count(opts.site))
+                records = store.iter_articles(site=opts.site, since=since, until=until)
+                count = export(records, output, opts.format)
+        except sqlite3.Error as error:
+            raise store_error(path, error) from error
+        except OSError as error:
+            raise cannot_write(output, error) from error
+        print(f"Exported {count} articles from {path} to {output} ({opts.format})")

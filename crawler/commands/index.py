@@ -6,23 +6,54 @@ relative to the WARC directory: the index pywb's ``cdx-server``/``wayback`` and 
 CDXJ readers use to find a capture by URL and time.  A 304 revalidation is indexed at
 its time with the place of the page it confirmed (``storage/index.py``).
 
+No closed WARC file, a file that is not a WARC file, an output that is a directory or cannot be
+written: one line naming it, exit code 2, no index written (``crawler/cli.py``).
+
 Settings: ``ARCHIVE_DIR``, ``WARC_DIR``.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import zlib
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
+from warcio.exceptions import ArchiveLoadFailed
 
+from crawler.cli import InputError, cannot_read, cannot_write, one_line_errors, output_file
 from storage.index import closed_warc_files, write_cdxj_counted
+
+# What a WARC file begins with (after gzip): the version line of its first record.
+WARC_MAGIC = (b"WARC/1.0\r\n", b"WARC/1.1\r\n")
 
 
 def warc_directory(settings) -> Path:
     """Where the crawl writes WARC files, from ``WARC_DIR`` or ``ARCHIVE_DIR``."""
     return Path(settings.get("WARC_DIR") or Path(settings.get("ARCHIVE_DIR") or "archive") / "warc")
+
+
+def warc_files_to_read(directory: Path) -> list[Path]:
+    """The closed WARC files of ``directory``, each checked to begin as a WARC file does.
+
+    warcio reads almost anything as records (a text file gives "captures"), so a stray or
+    broken file is named here instead.
+    """
+    files = closed_warc_files(directory)
+    if not files:
+        raise InputError(f"no closed WARC files in {directory}: crawl first (or set ARCHIVE_DIR / "
+                         "WARC_DIR)")
+    for path in files:
+        try:
+            with (gzip.open if path.name.endswith(".gz") else open)(path, "rb") as stream:
+                head = stream.read(len(WARC_MAGIC[0]))
+        except (OSError, EOFError, zlib.error) as error:
+            raise cannot_read(path, error) from error
+        if head not in WARC_MAGIC:
+            raise InputError(f"{path} is not a WARC file (it begins {head[:10]!r}); move it out "
+                             f"of {directory}")
+    return files
 
 
 class Command(ScrapyCommand):
@@ -37,14 +68,18 @@ class Command(ScrapyCommand):
         super().add_options(parser)
         parser.add_argument("--output", "-O", help="CDXJ file (default <ARCHIVE_DIR>/index.cdxj)")
 
+    @one_line_errors
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         directory = warc_directory(self.settings)
-        files = closed_warc_files(directory)
-        if not files:
-            raise UsageError(f"No closed WARC files in {directory}: crawl first")
-        output = Path(opts.output or Path(self.settings.get("ARCHIVE_DIR") or "archive")
-                      / "index.cdxj")
-        counts = write_cdxj_counted(files, output, directory)
+        output = output_file(opts.output or Path(self.settings.get("ARCHIVE_DIR") or "archive")
+                             / "index.cdxj")
+        files = warc_files_to_read(directory)
+        try:
+            counts = write_cdxj_counted(files, output, directory)
+        except (ArchiveLoadFailed, EOFError, zlib.error) as error:
+            raise InputError(f"cannot index the WARC files in {directory}: {error}") from error
+        except OSError as error:
+            raise cannot_write(output, error) from error
         print(f"Indexed {len(files)} WARC files from {directory}: {counts.lines} captures in "
               f"{output}")
         if counts.unresolved_not_modified:

@@ -6,6 +6,10 @@ the article store (URL, capture time, title), then runs ``wacz validate`` on it 
 gets its name (``storage/package.py``): a WACZ that does not validate is not kept.
 ``--site ID`` keeps the pages of one site (the WARC files are always all included).
 
+An output that does not end in ``.wacz``, is a directory or cannot be written, no closed WARC
+file or one that is not a WARC file, an unknown ``--site``, a store that is not one: one line
+naming it, exit code 2 (``crawler/cli.py``).
+
 Settings: ``ARCHIVE_DIR``, ``WARC_DIR``, ``ARTICLES_DB``, ``WARC_IS_PART_OF`` (the title).
 """
 
@@ -13,17 +17,24 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import sqlite3
 from collections.abc import Iterable
-from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
 
-from crawler.commands.index import warc_directory
+from crawler.cli import (
+    InputError,
+    cannot_write,
+    check_site,
+    one_line_errors,
+    output_file,
+    store_error,
+    store_for_reading,
+)
+from crawler.commands.index import warc_directory, warc_files_to_read
 from crawler.pipelines.store import articles_db_path
-from storage.articles import ArticleStore
-from storage.index import closed_warc_files
-from storage.package import article_pages, remove_stale_partials, write_wacz
+from storage.package import article_pages, write_wacz
+from storage.partial import remove_leftovers
 
 
 class Command(ScrapyCommand):
@@ -43,29 +54,38 @@ class Command(ScrapyCommand):
         parser.add_argument("--site", help="list only this site's articles as pages")
         parser.add_argument("--title", help="the collection's title (default: WARC_IS_PART_OF)")
 
+    @one_line_errors
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if not opts.output.endswith(".wacz"):
-            raise UsageError(f"--output {opts.output}: a WACZ file name ends in .wacz")
+        output = output_file(opts.output)
+        if output.suffix != ".wacz":
+            raise InputError(f"--output {opts.output}: a WACZ file name ends in .wacz")
         directory = warc_directory(self.settings)
-        files = closed_warc_files(directory)
-        if not files:
-            raise UsageError(f"No closed WARC files in {directory}: crawl first")
+        files = warc_files_to_read(directory)
         db = articles_db_path(self.settings)
         title = opts.title or self.settings.get("WARC_IS_PART_OF") or "provincial-news-archiver"
-        for leftover in remove_stale_partials(Path(opts.output)):
+        for leftover in remove_leftovers(output):
             print(f"Removed {leftover}, left by an interrupted run")
         with contextlib.ExitStack() as stack:
             articles: Iterable[dict] = ()
             if db.exists():
-                store = stack.enter_context(ArticleStore(db))
+                try:
+                    store = stack.enter_context(store_for_reading(db))
+                    check_site(opts.site, opts.site and store.count(opts.site))
+                except sqlite3.Error as error:
+                    raise store_error(db, error) from error
+                # Streamed from the store into the zip: memory stays flat however many.
                 articles = store.iter_articles(site=opts.site)
+            else:
+                check_site(opts.site, 0)
             try:
-                counts = write_wacz(files, article_pages(articles, directory), opts.output,
+                counts = write_wacz(files, article_pages(articles, directory), output,
                                     title=title, warc_root=directory)
             except ValueError as error:
                 self.exitcode = 1
                 print(error)
                 return
+            except OSError as error:
+                raise cannot_write(opts.output, error) from error
         print(f"Wrote {opts.output}: {counts.warc_files} WARC files, {counts.pages} article "
               f"pages; wacz validate passed")
         if counts.index.unresolved_not_modified:

@@ -13,14 +13,16 @@ decoded it, under the same cap: one larger than ``DOWNLOAD_MAXSIZE`` (a decompre
 crawl refused but archived) or in an unknown Content-Encoding is skipped and listed with its
 record (`storage.payload`).
 
-``--dry-run`` parses and counts without writing. Settings: ``ARCHIVE_DIR``, ``ARTICLES_DB``,
-``ARTICLES_REQUIRED_FIELDS``, ``DOWNLOAD_MAXSIZE`` (as in a crawl).
+``--dry-run`` parses and counts without writing. An unknown site, no archived article of it, a
+store that cannot be written: one line, exit code 2 (``crawler/cli.py``). Settings:
+``ARCHIVE_DIR``, ``ARTICLES_DB``, ``ARTICLES_REQUIRED_FIELDS``, ``DOWNLOAD_MAXSIZE`` (as in a
+crawl).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
+import sqlite3
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +31,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from warcio.exceptions import ArchiveLoadFailed
 
+from crawler.cli import InputError, one_line_errors
 from crawler.commands.sitecheck import article_captures
 from crawler.origins import SiteOrigins, capture_base_url, trust_canonical
 from crawler.parsing.article import extract_with_profile
@@ -110,32 +113,33 @@ class Command(ScrapyCommand):
         parser.add_argument("--dry-run", action="store_true",
                             help="parse and count, but write nothing to the store")
 
+    @one_line_errors
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
             raise UsageError("give exactly one SITE_ID")
         try:
             profile = load_profile(args[0])
         except UnknownSiteError as error:
-            print(f"scrapy reparse: {error}", file=sys.stderr)
-            self.exitcode = 2
-            return
+            raise InputError(str(error)) from error
         warc_dir = Path(self.settings["ARCHIVE_DIR"]) / "warc"
         captures = sorted(article_captures(warc_dir, profile).values(), key=lambda c: c.url)
         if not captures:
-            print(f"scrapy reparse: no archived {profile.site_id} article in {warc_dir} "
-                  f"(URLs matching {profile.article_url_pattern}); crawl the site first",
-                  file=sys.stderr)
-            self.exitcode = 2
-            return
+            raise InputError(f"no archived {profile.site_id} article in {warc_dir} "
+                             f"(URLs matching {profile.article_url_pattern}); crawl the site "
+                             "first")
         required = self.settings.getlist("ARTICLES_REQUIRED_FIELDS")
         max_size = self.settings.getint("DOWNLOAD_MAXSIZE")
         path = articles_db_path(self.settings)
         if opts.dry_run:
             counts, problems = reparse(warc_dir, captures, profile, None, required, max_size)
         else:
-            with ArticleStore(path) as store:
-                counts, problems = reparse(warc_dir, captures, profile, store, required,
-                                           max_size)
+            try:
+                with ArticleStore(path) as store:
+                    counts, problems = reparse(warc_dir, captures, profile, store, required,
+                                               max_size)
+            except (sqlite3.Error, OSError) as error:
+                raise InputError(f"cannot write the article store {path}: {error} "
+                                 "(--dry-run parses without writing)") from error
         for url, reason in problems:
             print(f"  not stored: {url}: {reason}")
         summary = ", ".join(f"{counts[key]} {key}" for key in sorted(counts))

@@ -3,7 +3,9 @@
 Prints the last crawl's summary block (from ``<ARCHIVE_DIR>/last-crawl.json``), the latest
 crawls' reports with their outcome (``<ARCHIVE_DIR>/reports/``: a failed or incomplete night stands
 out), the articles in the store per site with their date range, and the WARC files with their
-sizes.
+sizes. An ``ARCHIVE_DIR`` that does not exist is refused in one line (exit code 2); a summary or
+store that cannot be read is named in one line on standard error, the rest is reported, and the
+exit code is 1.
 """
 
 from __future__ import annotations
@@ -14,7 +16,16 @@ import sqlite3
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
 
+from crawler.cli import (
+    InputError,
+    cannot_read,
+    one_line_errors,
+    print_error,
+    store_error,
+    store_for_reading,
+)
 from crawler.extensions.reports import reports_root
 from crawler.extensions.summary import format_summary
 from crawler.pipelines.store import articles_db_path
@@ -28,25 +39,34 @@ class Command(ScrapyCommand):
     def short_desc(self) -> str:
         return "Summarize the archive: last crawl, stored articles, WARC files"
 
+    @one_line_errors
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if args:
+            raise UsageError(f"takes no arguments, not {' '.join(args)!r}")
         archive = Path(self.settings["ARCHIVE_DIR"])
+        if not archive.is_dir():
+            raise InputError(f"ARCHIVE_DIR {archive} is not a directory: no archive there")
         summary_file = archive / "last-crawl.json"
         if summary_file.exists():
-            summary = json.loads(summary_file.read_text())
-            print(format_summary(summary["spider"], summary["finish_reason"], summary))
+            try:
+                summary = json.loads(summary_file.read_text(encoding="utf-8"))
+                print(format_summary(summary["spider"], summary["finish_reason"], summary))
+            except (OSError, ValueError, KeyError, TypeError) as error:
+                self._unreadable(cannot_read(summary_file, error))
         else:
             print(f"No crawl summary at {summary_file}")
         print_reports(reports_root(self.settings))
         db = articles_db_path(self.settings)
         if db.exists():
-            with sqlite3.connect(db) as connection:
-                rows = connection.execute(
-                    "SELECT site, COUNT(*), MIN(published), MAX(published) FROM articles "
-                    "GROUP BY site ORDER BY site"
-                ).fetchall()
-            print(f"Article store {db}:")
-            for site, count, first, last in rows:
-                print(f"  {site}: {count} articles, published {first} .. {last}")
+            try:
+                with store_for_reading(db) as store:
+                    rows = store.sites()
+            except sqlite3.Error as error:
+                self._unreadable(store_error(db, error))
+            else:
+                print(f"Article store {db}:")
+                for site, count, first, last in rows:
+                    print(f"  {site}: {count} articles, published {first} .. {last}")
         else:
             print(f"No article store at {db}")
         warcs = sorted((archive / "warc").glob("*.warc.gz*"))
@@ -64,6 +84,9 @@ class Command(ScrapyCommand):
                 continue
             print(f"Export: {path} ({path.stat().st_size / 1e6:.2f} MB)")
 
+    def _unreadable(self, error: InputError) -> None:
+        print_error("report", error)
+        self.exitcode = 1
 
 def print_reports(root: Path, latest: int = 10) -> None:
     """One line per crawl among the latest: its outcome, or that it never ended (killed)."""

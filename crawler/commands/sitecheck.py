@@ -12,6 +12,10 @@ the profile is fixed or the new rates are accepted with ``--accept``. A payload 
 crawl decoded it, under the same cap: one larger than ``DOWNLOAD_MAXSIZE`` (a decompression bomb
 the crawl refused but archived) or otherwise unreadable is skipped and listed with its record.
 
+An unknown site, no archived article of it, a previous check or crawl summary that cannot be
+read, a result that cannot be written, a setting that is not a number: one line, exit code 2
+(``crawler/cli.py``).
+
 Settings: ``ARCHIVE_DIR``; ``SITECHECK_MARGIN`` (default 0.1); ``SITECHECK_SAMPLE`` (default 500);
 ``DOWNLOAD_MAXSIZE`` (as in a crawl).
 """
@@ -22,6 +26,7 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -30,10 +35,12 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from warcio.exceptions import ArchiveLoadFailed
 
+from crawler.cli import InputError, cannot_read, cannot_write, one_line_errors
 from crawler.parsing.article import extract_with_profile
 from crawler.parsing.profile import SiteProfile
 from crawler.parsing.sites import UnknownSiteError, load_profile
 from crawler.pipelines.fillrate import FILL_FIELDS, fill_rates
+from storage.partial import partial_file
 from storage.payload import PayloadError
 from storage.warc_articles import Capture, latest_captures, read_payload
 
@@ -54,16 +61,23 @@ def article_captures(warc_dir: Path, profile: SiteProfile) -> dict[str, Capture]
     return latest_captures(warc_dir, is_article)
 
 
+def _read(path: Path, read: Callable[[dict], tuple]) -> tuple:
+    """``read`` applied to a JSON file; a file that is not what it should be is named."""
+    try:
+        return read(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise cannot_read(path, error) from error
+
+
 def previous_rates(archive: Path, site_id: str) -> tuple[dict[str, float] | None, str]:
     """The rates to compare with, and where they come from."""
     check_file = archive / "sitecheck" / f"{site_id}.json"
     if check_file.exists():
-        previous = json.loads(check_file.read_text(encoding="utf-8"))
-        return previous["rates"], f"previous check ({previous['checked']}, {check_file})"
+        return _read(check_file, lambda previous: (
+            previous["rates"], f"previous check ({previous['checked']}, {check_file})"))
     crawl_file = archive / "last-crawl.json"
     if crawl_file.exists():
-        crawl = json.loads(crawl_file.read_text(encoding="utf-8"))
-        site = crawl.get("fill_rates", {}).get(site_id)
+        site = _read(crawl_file, lambda crawl: (crawl.get("fill_rates", {}).get(site_id),))[0]
         if site and site["articles"]:
             return site["rates"], f"last crawl ({crawl_file})"
     return None, "nothing (first check)"
@@ -85,6 +99,7 @@ class Command(ScrapyCommand):
         parser.add_argument("--accept", action="store_true",
                             help="take this check's rates as the new baseline even if they fell")
 
+    @one_line_errors
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
             raise UsageError("give exactly one SITE_ID")
@@ -92,19 +107,18 @@ class Command(ScrapyCommand):
         try:
             profile = load_profile(site_id)
         except UnknownSiteError as error:
-            print(f"scrapy sitecheck: {error}", file=sys.stderr)
-            self.exitcode = 2
-            return
+            raise InputError(str(error)) from error
         archive = Path(self.settings["ARCHIVE_DIR"])
-        margin = self.settings.getfloat("SITECHECK_MARGIN", 0.1)
-        sample = self.settings.getint("SITECHECK_SAMPLE", 500)
+        try:
+            margin = self.settings.getfloat("SITECHECK_MARGIN", 0.1)
+            sample = self.settings.getint("SITECHECK_SAMPLE", 500)
+        except ValueError as error:
+            raise InputError(f"SITECHECK_MARGIN / SITECHECK_SAMPLE: {error}") from error
         articles = article_captures(archive / "warc", profile)
         if not articles:
-            print(f"scrapy sitecheck: no archived {site_id} article in {archive / 'warc'} "
-                  f"(URLs matching {profile.article_url_pattern}); crawl the site first",
-                  file=sys.stderr)
-            self.exitcode = 2
-            return
+            raise InputError(f"no archived {site_id} article in {archive / 'warc'} "
+                             f"(URLs matching {profile.article_url_pattern}); crawl the site "
+                             "first")
         newest = sorted(articles.values(), key=lambda capture: capture.date, reverse=True)
         warc_dir = archive / "warc"
         max_size = self.settings.getint("DOWNLOAD_MAXSIZE")
@@ -146,10 +160,14 @@ class Command(ScrapyCommand):
             self.exitcode = 1
             return
         check_file = archive / "sitecheck" / f"{site_id}.json"
-        check_file.parent.mkdir(parents=True, exist_ok=True)
-        check_file.write_text(json.dumps({
-            "site": site_id,
-            "checked": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "articles": total,
-            "rates": {name: round(rate, 4) for name, rate in rates.items()},
-        }, indent=2) + "\n", encoding="utf-8")
+        try:
+            # Renamed into place when whole: a killed check leaves the previous one readable.
+            with partial_file(check_file, "w", encoding="utf-8") as handle:
+                handle.write(json.dumps({
+                    "site": site_id,
+                    "checked": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    "articles": total,
+                    "rates": {name: round(rate, 4) for name, rate in rates.items()},
+                }, indent=2) + "\n")
+        except OSError as error:
+            raise cannot_write(check_file, error) from error
