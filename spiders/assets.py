@@ -13,7 +13,8 @@ first failure is retried by the next crawl (it may have been a crash or a passin
 that the delay doubles: attempt ``n`` + 1 not before 1, 2, 4, 8 … days after attempt ``n``
 failed (``n`` ≥ 2; an hour less, so that a nightly crawl starting a little early still retries),
 and after ``ARCHIVE_IMAGES_MAX_ATTEMPTS`` failed attempts the image is given up (``given_up``:
-never requested again; the crawl that gives up says so in its failure report).
+never requested again; the crawl that gives up says so in its failure report). A portal that
+cannot be reached at all (connection refused, no such host: a night it was down) counts no attempt.
 
 An archive made before images were tracked gets the images of its stored articles as
 ``unverified`` (``storage/articles.py``). The first crawl of a site then marks as archived those
@@ -43,6 +44,10 @@ DEFAULT_MAX_ATTEMPTS = 6
 # A retry "1 day later" must not miss a nightly crawl that starts a few minutes earlier than the
 # last one did.
 SCHEDULE_SLACK = timedelta(hours=1)
+
+
+# Failure reasons (crawler/extensions/failures.py) that mean the portal was not there at all.
+PORTAL_UNREACHABLE = frozenset({"connection_refused", "dns_error"})
 
 
 def utc_now() -> datetime:
@@ -154,9 +159,16 @@ class AssetLedger:
             self.store.record_asset_archived(url, self.site, _iso(self.clock()), pointer)
 
     def failed(self, url: str, reason: str) -> str:
-        """Record a failed attempt; return what happens next, for the failure report."""
+        """Record a failed attempt; return what happens next, for the failure report.
+
+        A portal that could not be reached at all (nothing listening, no such host) says
+        nothing about the image: it stays owed as it was, no attempt is counted, so a few
+        nights of a portal being down never make an image wait days or be given up.
+        """
         if self.store is None:
             return ""
+        if reason in PORTAL_UNREACHABLE:
+            return "portal unreachable: still owed, no attempt counted"
         known = self.store.asset(url)
         attempts = (known.attempts if known else 0) + 1
         now = self.clock()
