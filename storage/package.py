@@ -93,6 +93,8 @@ def article_pages(articles: Iterable[dict], warc_directory: Path) -> Iterable[Pa
         pointer = article.get("warc")
         url = (pointer or {}).get("target_uri") or article["url"]
         ts = capture_date(warc_directory, pointer) or article.get("fetched")
+        if ts and ts.endswith("+00:00"):
+            ts = ts[: -len("+00:00")] + "Z"  # the WARC-Date form replay tools read
         if ts:
             yield Page(url=url, ts=ts, title=article.get("title"))
 
