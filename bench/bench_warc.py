@@ -36,7 +36,8 @@ sys.path.insert(0, str(ROOT))
 from warcio.statusandheaders import StatusAndHeaders  # noqa: E402
 from warcio.warcwriter import WARCWriter  # noqa: E402
 
-from storage.warc import WarcWriter, gzip_member  # noqa: E402
+from storage.warc import WarcWriter  # noqa: E402
+from storage.warc_records import gzip_member  # noqa: E402
 from tests.conftest import LOOPBACK_SETTINGS  # noqa: E402
 from tests.replica.content import build_site  # noqa: E402
 from tests.replica.process import ReplicaProcess  # noqa: E402

@@ -5,6 +5,8 @@ Every default is here with the reason for it. Override per run with ``-s NAME=VA
 
 from __future__ import annotations
 
+from storage import warc as _warc
+
 BOT_NAME = "provincial-news-archiver"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
@@ -74,7 +76,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.origin.OriginRedirectMiddleware": 620,
 }
 WARC_ENABLED = True
-WARC_MAX_SIZE = 1_000_000_000
+# Rotate a WARC file once it holds 1 GB (storage.warc.DEFAULT_MAX_SIZE): the size the WARC
+# standard suggests and Heritrix uses.
+WARC_MAX_SIZE = _warc.DEFAULT_MAX_SIZE
 WARC_OPERATOR = ""
 # zlib level of each record's gzip member (warcio always uses 9). On news HTML, 6 is ~15% cheaper
 # than 9 for <1% more bytes; 1 is twice as fast again for ~30% more (bench/bench_warc.py).

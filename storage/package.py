@@ -31,11 +31,12 @@ import json
 import logging
 import shutil
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib.metadata import version
 from pathlib import Path
+from typing import IO
 
 from cdxj_indexer.main import CompressedWriter
 from wacz.main import main as wacz_main
@@ -132,6 +133,96 @@ class _HashingWriter(io.RawIOBase):
         return len(data)
 
 
+class _WaczZip:
+    """The zip being written: each entry streamed in, hashed and listed as a resource."""
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        self.archive = archive
+        self.resources: list[dict] = []
+
+    def add(self, name: str, write: Callable[[IO[bytes]], None], compress: bool) -> None:
+        """Add the entry ``name`` whose bytes ``write`` writes to the stream it is given."""
+        info = zipfile.ZipInfo(name, datetime.now(timezone.utc).timetuple()[:6])
+        info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+        with self.archive.open(info, "w", force_zip64=True) as entry:
+            hashing = _HashingWriter(entry)
+            write(hashing)
+        self.resources.append({"name": Path(name).name.lower(), "path": name,
+                               "hash": "sha256:" + hashing.sha256.hexdigest(),
+                               "bytes": hashing.size})
+
+    def add_file(self, name: str, path: Path) -> None:
+        """Add the file at ``path`` as the entry ``name``, stored (WARC files are gzip already)."""
+        def copy(stream: IO[bytes]) -> None:
+            with path.open("rb") as source:
+                shutil.copyfileobj(source, stream, _COPY_CHUNK)
+        self.add(name, copy, compress=False)
+
+
+def _add_index(wacz: _WaczZip, warc_files: Sequence[Path], warc_root: Path,
+               output: Path) -> IndexCounts:
+    """Add ``indexes/index.cdx.gz`` (CDXJ in gzip blocks) and ``indexes/index.idx``."""
+    counts, idx = IndexCounts(), io.StringIO()
+    with scratch_directory(output) as scratch:
+        sorted_path = sorted_cdxj(warc_files, warc_root, Path(scratch))
+
+        def write_index(stream: IO[bytes]) -> None:
+            blocks = CompressedWriter(idx, data_out=stream, num_lines=INDEX_BLOCK_LINES,
+                                      data_out_name="index.cdx.gz", digest_records=True)
+            with sorted_path.open(encoding="utf-8") as lines:
+                for line in replayable_lines(lines, counts):
+                    blocks.write(line)
+            if blocks.block:
+                blocks.flush()
+        wacz.add("indexes/index.cdx.gz", write_index, compress=False)
+    wacz.add("indexes/index.idx",
+             lambda stream: stream.write(idx.getvalue().encode("utf-8")), compress=True)
+    return counts
+
+
+def _add_pages(wacz: _WaczZip, pages: Iterable[Page]) -> tuple[int, Page | None]:
+    """Add ``pages/pages.jsonl``; return how many pages it lists and the newest one."""
+    count = 0
+    newest: Page | None = None
+
+    def counted(items: Iterable[Page]) -> Iterable[Page]:
+        nonlocal count
+        for page in items:
+            count += 1
+            yield page
+
+    def write_pages(stream: IO[bytes]) -> None:
+        nonlocal newest
+        text = io.TextIOWrapper(stream, encoding="utf-8", newline="\n")
+        newest = write_pages_jsonl(counted(pages), text)
+        text.flush()
+        text.detach()
+    wacz.add("pages/pages.jsonl", write_pages, compress=True)
+    return count, newest
+
+
+def _add_datapackage(wacz: _WaczZip, title: str, newest: Page | None) -> None:
+    """Add ``datapackage.json`` (every entry's sha256) and ``datapackage-digest.json``."""
+    package = {
+        "profile": "data-package",
+        "resources": wacz.resources,
+        "title": title,
+        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "wacz_version": WACZ_VERSION,
+        "software": f"provincial-news-archiver (py-wacz {version('wacz')} validates)",
+    }
+    if newest is not None:
+        # The main page ReplayWeb.page opens first: the newest article.
+        package["mainPageURL"] = newest.url
+        package["mainPageDate"] = newest.ts
+    package_bytes = json.dumps(package, indent=2).encode("utf-8")
+    wacz.archive.writestr("datapackage.json", package_bytes)
+    wacz.archive.writestr("datapackage-digest.json", json.dumps({
+        "path": "datapackage.json",
+        "hash": "sha256:" + hashlib.sha256(package_bytes).hexdigest(),
+    }, indent=2))
+
+
 def write_wacz(
     warc_files: Sequence[Path],
     pages: Iterable[Page],
@@ -148,73 +239,14 @@ def write_wacz(
     output = Path(output)
     for leftover in remove_leftovers(output):
         logger.warning("Removed %s, left by an interrupted run", leftover)
-    resources: list[dict] = []
-
-    def add(archive: zipfile.ZipFile, name: str, write, compress: bool) -> None:
-        info = zipfile.ZipInfo(name, datetime.now(timezone.utc).timetuple()[:6])
-        info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-        with archive.open(info, "w", force_zip64=True) as entry:
-            hashing = _HashingWriter(entry)
-            write(hashing)
-        resources.append({"name": Path(name).name.lower(), "path": name,
-                          "hash": "sha256:" + hashing.sha256.hexdigest(), "bytes": hashing.size})
-
     with partial_file(output, "w+b") as handle:
         with zipfile.ZipFile(handle, "w", allowZip64=True) as archive:
+            wacz = _WaczZip(archive)
             for path in warc_files:
-                def copy_warc(stream, path=path) -> None:
-                    with path.open("rb") as source:
-                        shutil.copyfileobj(source, stream, _COPY_CHUNK)
-                add(archive, f"archive/{path.name}", copy_warc, compress=False)
-            index_counts, idx = IndexCounts(), io.StringIO()
-            with scratch_directory(output) as scratch:
-                sorted_path = sorted_cdxj(warc_files, warc_root, Path(scratch))
-
-                def write_index(stream) -> None:
-                    blocks = CompressedWriter(idx, data_out=stream, num_lines=INDEX_BLOCK_LINES,
-                                              data_out_name="index.cdx.gz", digest_records=True)
-                    with sorted_path.open(encoding="utf-8") as lines:
-                        for line in replayable_lines(lines, index_counts):
-                            blocks.write(line)
-                    if blocks.block:
-                        blocks.flush()
-                add(archive, "indexes/index.cdx.gz", write_index, compress=False)
-            add(archive, "indexes/index.idx",
-                lambda stream: stream.write(idx.getvalue().encode("utf-8")), compress=True)
-            page_count = 0
-            newest: Page | None = None
-
-            def write_pages(stream) -> None:
-                nonlocal newest, page_count
-                text = io.TextIOWrapper(stream, encoding="utf-8", newline="\n")
-
-                def counted(items: Iterable[Page]) -> Iterable[Page]:
-                    nonlocal page_count
-                    for page in items:
-                        page_count += 1
-                        yield page
-                newest = write_pages_jsonl(counted(pages), text)
-                text.flush()
-                text.detach()
-            add(archive, "pages/pages.jsonl", write_pages, compress=True)
-            package = {
-                "profile": "data-package",
-                "resources": resources,
-                "title": title,
-                "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "wacz_version": WACZ_VERSION,
-                "software": f"provincial-news-archiver (py-wacz {version('wacz')} validates)",
-            }
-            if newest is not None:
-                # The main page ReplayWeb.page opens first: the newest article.
-                package["mainPageURL"] = newest.url
-                package["mainPageDate"] = newest.ts
-            package_bytes = json.dumps(package, indent=2).encode("utf-8")
-            archive.writestr("datapackage.json", package_bytes)
-            archive.writestr("datapackage-digest.json", json.dumps({
-                "path": "datapackage.json",
-                "hash": "sha256:" + hashlib.sha256(package_bytes).hexdigest(),
-            }, indent=2))
+                wacz.add_file(f"archive/{path.name}", path)
+            index_counts = _add_index(wacz, warc_files, warc_root, output)
+            page_count, newest = _add_pages(wacz, pages)
+            _add_datapackage(wacz, title, newest)
         handle.flush()
         # Judged before it gets its name: a WACZ that does not validate is not kept.
         valid, report = validate_wacz(partial_path(output))

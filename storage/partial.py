@@ -1,13 +1,14 @@
 """Write a file under a hidden, locked temporary name and rename it into place when complete.
 
 ``with partial_file(output) as handle:`` writes ``.<name>.partial`` in the output's folder and
-renames it to ``<name>`` only when the block ends without an error (after an fsync), so a reader
-never sees half a file. The temporary name is hidden (``ls`` and globs such as ``*.jsonl`` skip
-it) and ends in ``.partial``, so what a killed run leaves cannot pass for a result. It is locked
-(``flock``) while written: the next run for the same output takes a leftover over (truncates and
-rewrites it), and a run while another one writes the same output is refused with an ``OSError``
-rather than writing over it. An error inside the block removes the temporary file. A leftover of
-the earlier naming (``<name>.partial``, visible) is removed too.
+renames it to ``<name>`` only when the block ends without an error (the file fsynced before the
+rename, its folder after it: ``storage/files.py``), so a reader never sees half a file, nor loses
+a finished one to a power cut. The temporary name is hidden (``ls`` and globs such as ``*.jsonl``
+skip it) and ends in ``.partial``, so what a killed run leaves cannot pass for a result. It is
+locked (``flock``) while written: the next run for the same output takes a leftover over
+(truncates and rewrites it), and a run while another one writes the same output is refused with an
+``OSError`` rather than writing over it. An error inside the block removes the temporary file. A
+leftover of the earlier naming (``<name>.partial``, visible) is removed too.
 
 `scratch_directory` gives a run a temporary directory beside the output, and
 `remove_leftovers` clears what killed runs left (their temporary file and directories).
@@ -16,7 +17,6 @@ the earlier naming (``<name>.partial``, visible) is removed too.
 from __future__ import annotations
 
 import errno
-import fcntl
 import glob
 import os
 import shutil
@@ -25,6 +25,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
+
+from storage.files import fsync_directory, process_alive, try_lock
 
 
 def partial_path(output: Path) -> Path:
@@ -36,12 +38,10 @@ def _open_locked(path: Path) -> int:
     """Open ``path`` (created if missing) holding its exclusive lock; refuse if another has it."""
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not try_lock(fd):
             os.close(fd)
             raise BlockingIOError(
-                errno.EAGAIN, f"another process is writing it ({path} is locked)") from None
+                errno.EAGAIN, f"another process is writing it ({path} is locked)")
         # The previous holder may have renamed the file into place between our open and lock:
         # then the lock is on the finished output, which must not be truncated. Open again.
         try:
@@ -68,6 +68,7 @@ def partial_file(output: str | Path, mode: str = "w", **open_args) -> Iterator[I
             handle.flush()
             os.fsync(handle.fileno())
             os.replace(partial, output)
+            fsync_directory(output.parent)
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
@@ -113,19 +114,7 @@ def remove_leftovers(output: str | Path) -> list[Path]:
     prefix = f".{output.name}."
     for scratch in output.parent.glob(f"{glob.escape(prefix)}*.tmp"):
         pid = scratch.name[len(prefix):].partition(".")[0]
-        if scratch.is_dir() and pid.isdigit() and not _process_alive(int(pid)):
+        if scratch.is_dir() and pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(scratch, ignore_errors=True)
             removed.append(scratch)
     return removed
-
-
-def _process_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

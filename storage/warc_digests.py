@@ -23,6 +23,8 @@ from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 
+from storage.warc_records import EMPTY_PAYLOAD_DIGEST
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS payload_digests (
     digest TEXT PRIMARY KEY,
@@ -36,10 +38,6 @@ CREATE TABLE IF NOT EXISTS payload_digests (
 """
 # Indexes made before originals carried their place in the file lack these two columns.
 _LOCATION_COLUMNS = ("record_offset", "record_length")
-
-
-# sha1 of no bytes: an empty body is never an original.
-EMPTY_PAYLOAD_DIGEST = "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ"
 
 
 @dataclass(frozen=True)
@@ -81,6 +79,7 @@ def originals_in(path: Path) -> Iterator[OriginalCapture]:
                 continue
             status = record.http_headers.get_statuscode() if record.http_headers else ""
             digest = headers.get_header("WARC-Payload-Digest")
+            # An empty body is never an original.
             if not status.startswith("2") or not digest or digest == EMPTY_PAYLOAD_DIGEST:
                 continue
             records.read_to_end(record)

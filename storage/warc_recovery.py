@@ -54,12 +54,8 @@ from typing import BinaryIO
 from warcio.archiveiterator import ArchiveIterator
 from warcio.limitreader import LimitReader
 
+from storage.files import fsync_directory, try_lock
 from storage.warc import EXTENSION, OPEN_SUFFIX
-
-try:
-    import fcntl
-except ImportError:  # Windows: no advisory locks.
-    fcntl = None  # type: ignore[assignment]
 
 logger = logging.getLogger(__name__)
 
@@ -363,27 +359,6 @@ def _untouched_reason(reader: _Reader) -> str:
     return "no readable WARC record (not a WARC file, or damaged throughout)"
 
 
-def _locked_by_live_writer(handle: BinaryIO) -> bool:
-    if fcntl is None:
-        return False
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    return False
-
-
-def _fsync_directory(directory: Path) -> None:
-    # Makes renames and unlinks durable on POSIX; Windows cannot open directories.
-    if os.name != "posix":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _copy(source: BinaryIO, start: int, end: int, target: BinaryIO) -> None:
     source.seek(start)
     remaining = end - start
@@ -429,74 +404,110 @@ def _report(directory: Path, lines: list[dict[str, object]]) -> None:
         os.fsync(report.fileno())
 
 
+def _plan_either_kind(reader: _Reader) -> tuple[list[_Run], int]:
+    """Plan the file as gzip members, or else as uncompressed records: the kind that reads.
+
+    Returns ``([], 0)`` when neither finds a readable record.
+    """
+    # Our writer's files are gzip; try the other kind first when it starts like one.
+    plain_start = reader.read_at(0, len(WARC_MAGIC)) == WARC_MAGIC
+    for compressed in (not plain_start, plain_start):
+        runs, records = _plan(reader, compressed)
+        if records:
+            return runs, records
+    return [], 0
+
+
+def _remove_empty(open_path: Path) -> RecoveredFile:
+    """Remove an empty ``.open`` file: it has nothing to lose."""
+    open_path.unlink()
+    fsync_directory(open_path.parent)
+    _report(open_path.parent, [{
+        "file": open_path.name, "recovered_as": None, "action": "removed",
+        "offset": 0, "length": 0, "reason": "empty file", "quarantine": None,
+    }])
+    return RecoveredFile(open_path, None, 0, 0, removed=True)
+
+
+def _leave_untouched(open_path: Path, reader: _Reader) -> RecoveredFile:
+    """Report a file without a readable WARC record, and leave it exactly as it is."""
+    reason = _untouched_reason(reader)
+    _report(open_path.parent, [{
+        "file": open_path.name, "recovered_as": None, "action": "left untouched",
+        "offset": 0, "length": reader.size, "reason": reason, "quarantine": None,
+    }])
+    return RecoveredFile(open_path, None, 0, 0, untouched_reason=reason)
+
+
+def _quarantine(
+    handle: BinaryIO, runs: list[_Run], open_path: Path, final_path: Path
+) -> list[DamagedSpan]:
+    """Copy every damaged run of ``handle`` to its own quarantine file, fsynced; report them."""
+    damaged_runs = [run for run in runs if run.reason]
+    if not damaged_runs:
+        return []
+    directory = open_path.parent
+    quarantine_dir = directory / QUARANTINE_DIR
+    quarantine_dir.mkdir(exist_ok=True)
+    damaged = []
+    for run in damaged_runs:
+        target = _quarantine_path(quarantine_dir, final_path.name, run.start)
+        _write_durably(target, handle, [run], quarantine_dir)
+        damaged.append(DamagedSpan(run.start, run.end - run.start, run.reason, target))
+    fsync_directory(quarantine_dir)
+    _report(directory, [{
+        "file": open_path.name, "recovered_as": final_path.name, "action": "quarantined",
+        "offset": span.offset, "length": span.length, "reason": span.reason,
+        "quarantine": target.relative_to(directory).as_posix(),
+    } for span in damaged if (target := span.quarantine) is not None])
+    return damaged
+
+
+def _keep(handle: BinaryIO, kept: list[_Run], open_path: Path, final_path: Path) -> None:
+    """Give the readable ``kept`` runs of ``handle`` the final name; remove the ``.open`` file.
+
+    Called only once the damaged runs are safe in quarantine.
+    """
+    directory = open_path.parent
+    if len(kept) == 1 and kept[0].start == 0:
+        # Records, then at most damage at the end (the normal crash): cut in place.
+        handle.truncate(kept[0].end)
+        os.fsync(handle.fileno())
+        os.replace(open_path, final_path)
+    else:
+        _write_durably(final_path, handle, kept, directory / QUARANTINE_DIR)
+        # Both names exist for a moment: a crash here loses nothing, and the next
+        # recovery refuses to guess which one to keep.
+        fsync_directory(directory)
+        open_path.unlink()
+    fsync_directory(directory)
+
+
 def recover_file(open_path: Path) -> RecoveredFile | None:
     """Keep the readable records of ``open_path`` under its final name, quarantine the rest.
 
     Returns ``None`` when a live writer still holds the file.  Raises
     ``FileExistsError`` when the final name is taken (and leaves everything as it is).
     """
-    directory = open_path.parent
     final_path = open_path.with_name(open_path.name.removesuffix(OPEN_SUFFIX))
     with open_path.open("r+b") as handle:
-        if _locked_by_live_writer(handle):
+        # The writer holds this lock until it closes the file, or dies.
+        if not try_lock(handle.fileno()):
             return None
-        size = os.fstat(handle.fileno()).st_size
-        reader = _Reader(handle, size)
-        if size == 0:
-            open_path.unlink()
-            _fsync_directory(directory)
-            _report(directory, [{
-                "file": open_path.name, "recovered_as": None, "action": "removed",
-                "offset": 0, "length": 0, "reason": "empty file", "quarantine": None,
-            }])
-            return RecoveredFile(open_path, None, 0, 0, removed=True)
-        # Our writer's files are gzip; try the other kind first when it starts like one.
-        plain_start = reader.read_at(0, len(WARC_MAGIC)) == WARC_MAGIC
-        for compressed in (not plain_start, plain_start):
-            runs, records = _plan(reader, compressed)
-            if records:
-                break
-        else:
-            reason = _untouched_reason(reader)
-            _report(directory, [{
-                "file": open_path.name, "recovered_as": None, "action": "left untouched",
-                "offset": 0, "length": size, "reason": reason, "quarantine": None,
-            }])
-            return RecoveredFile(open_path, None, 0, 0, untouched_reason=reason)
+        reader = _Reader(handle, os.fstat(handle.fileno()).st_size)
+        if reader.size == 0:
+            return _remove_empty(open_path)
+        runs, records = _plan_either_kind(reader)
+        if not records:
+            return _leave_untouched(open_path, reader)
         if final_path.exists():
             raise FileExistsError(
                 f"cannot recover {open_path}: {final_path} already exists (an interrupted "
                 f"recovery?); compare the two and remove the wrong one"
             )
-        damaged = []
-        quarantine_dir = directory / QUARANTINE_DIR
-        if any(run.reason for run in runs):
-            quarantine_dir.mkdir(exist_ok=True)
-            for run in runs:
-                if run.reason:
-                    target = _quarantine_path(quarantine_dir, final_path.name, run.start)
-                    _write_durably(target, handle, [run], quarantine_dir)
-                    damaged.append(DamagedSpan(run.start, run.end - run.start, run.reason, target))
-            _fsync_directory(quarantine_dir)
-            _report(directory, [{
-                "file": open_path.name, "recovered_as": final_path.name, "action": "quarantined",
-                "offset": span.offset, "length": span.length, "reason": span.reason,
-                "quarantine": span.quarantine.relative_to(directory).as_posix(),
-            } for span in damaged if span.quarantine is not None])
+        damaged = _quarantine(handle, runs, open_path, final_path)
         kept = [run for run in runs if not run.reason]
-        if len(kept) == 1 and kept[0].start == 0:
-            # Records, then at most damage at the end (the normal crash): cut in place,
-            # now that the end is safe in quarantine.
-            handle.truncate(kept[0].end)
-            os.fsync(handle.fileno())
-            os.replace(open_path, final_path)
-        else:
-            _write_durably(final_path, handle, kept, quarantine_dir)
-            # Both names exist for a moment: a crash here loses nothing, and the next
-            # recovery refuses to guess which one to keep.
-            _fsync_directory(directory)
-            open_path.unlink()
-        _fsync_directory(directory)
+        _keep(handle, kept, open_path, final_path)
     kept_bytes = sum(run.end - run.start for run in kept)
     return RecoveredFile(open_path, final_path, records, kept_bytes, tuple(damaged))
 

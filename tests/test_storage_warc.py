@@ -574,7 +574,7 @@ def test_compression_level_out_of_range_is_refused(tmp_path: Path) -> None:
 def test_records_are_the_bytes_warcio_would_write(tmp_path: Path) -> None:
     from warcio.warcwriter import WARCWriter
 
-    from storage.warc import _RawHttpHeaders  # what the writer gave warcio before
+    from tests.warc_reference import RawHttpHeaders as _RawHttpHeaders
 
     url = "https://baonamdinh.vn/tìm-kiếm?q=nông+nghiệp"
     with make_writer(tmp_path) as writer:
@@ -599,8 +599,8 @@ def test_records_are_the_bytes_warcio_would_write(tmp_path: Path) -> None:
 
 
 def test_base32_digests_match_the_standard_encoding() -> None:
-    from storage.warc import payload_digest
-    from storage.warc import sha1_base32 as fast_base32
+    from storage.warc_records import payload_digest
+    from storage.warc_records import sha1_base32 as fast_base32
 
     for size in range(0, 300, 7):
         data = os.urandom(size)
@@ -614,7 +614,7 @@ def test_base32_digests_match_the_standard_encoding() -> None:
 def test_gzip_members_are_the_bytes_of_a_full_window_compressor(level: int) -> None:
     import zlib
 
-    from storage.warc import gzip_member
+    from storage.warc_records import gzip_member
 
     text = b" ".join(b"tin %d nam dinh %d" % (i, i * i % 97) for i in range(3000))
     noise = os.urandom(40_000)
@@ -630,7 +630,7 @@ def test_gzip_members_are_the_bytes_of_a_full_window_compressor(level: int) -> N
 
 
 def test_header_lines_are_latin_1_each_or_else_utf_8() -> None:
-    from storage.warc import http_head_bytes
+    from storage.warc_records import http_head_bytes
 
     headers = [("X-Latin", "caf\xe9"), ("X-Text", "Nam Định")]
     assert http_head_bytes("HTTP/1.1 200 OK", headers) == (
@@ -642,7 +642,7 @@ def test_header_lines_are_latin_1_each_or_else_utf_8() -> None:
 def test_default_record_ids_are_random_uuid_urns() -> None:
     import uuid
 
-    from storage.warc import _new_record_id
+    from storage.warc_records import new_record_id as _new_record_id
 
     ids = [_new_record_id() for _ in range(2000)]
     assert len(set(ids)) == len(ids)
@@ -656,7 +656,7 @@ def test_default_record_ids_are_random_uuid_urns() -> None:
 def test_revisit_records_are_the_bytes_warcio_would_write(tmp_path: Path) -> None:
     from warcio.warcwriter import WARCWriter
 
-    from storage.warc import _RawHttpHeaders
+    from tests.warc_reference import RawHttpHeaders as _RawHttpHeaders
 
     index = DigestIndex(tmp_path / "digests.sqlite3")
     with make_writer(tmp_path, digest_index=index) as writer:

@@ -29,7 +29,7 @@ Settings:
 * ``WARC_DIR`` - where WARC files go (default ``<ARCHIVE_DIR>/warc``).
 * ``WARC_PREFIX`` - file name prefix (default: the spider's name, else ``"archive"``).
 * ``WARC_MAX_SIZE`` - rotate a file once it reaches this many bytes (default
-  ``1_000_000_000``).
+  ``storage.warc.DEFAULT_MAX_SIZE``, 1 GB).
 * ``WARC_OPERATOR`` - who runs the crawl, recorded in ``warcinfo`` (optional).
 * ``WARC_IS_PART_OF`` - the collection, recorded in ``warcinfo`` as ``isPartOf``
   (default: the spider's name).
@@ -78,8 +78,9 @@ from urllib.parse import urlsplit
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from storage.warc import DEFAULT_COMPRESSION_LEVEL, WarcWriter
+from storage.warc import DEFAULT_MAX_SIZE, WarcWriter
 from storage.warc_digests import DigestIndex, OriginalCapture, originals_in
+from storage.warc_records import DEFAULT_COMPRESSION_LEVEL, check_compression_level
 from storage.warc_recovery import recover_directory
 
 if TYPE_CHECKING:
@@ -159,7 +160,7 @@ class WarcCaptureMiddleware:
         *,
         directory: str | Path,
         prefix: str = "archive",
-        max_size: int = 1_000_000_000,
+        max_size: int = DEFAULT_MAX_SIZE,
         warcinfo: dict[str, str] | None = None,
         compression_level: int = DEFAULT_COMPRESSION_LEVEL,
         digest_db: str | Path | None = None,
@@ -168,10 +169,7 @@ class WarcCaptureMiddleware:
 
         ``digest_db`` (a path) switches deduplication on.
         """
-        if not 0 <= compression_level <= 9:
-            raise ValueError(
-                f"WARC_COMPRESSION_LEVEL must be 0-9 (zlib), got {compression_level}"
-            )
+        check_compression_level(compression_level, "WARC_COMPRESSION_LEVEL")
         self.stats = stats
         self.directory = Path(directory)
         self.prefix = prefix
@@ -210,7 +208,7 @@ class WarcCaptureMiddleware:
             crawler.stats,
             directory=directory,
             prefix=prefix,
-            max_size=settings.getint("WARC_MAX_SIZE", 1_000_000_000),
+            max_size=settings.getint("WARC_MAX_SIZE", DEFAULT_MAX_SIZE),
             warcinfo=warcinfo,
             compression_level=settings.getint(
                 "WARC_COMPRESSION_LEVEL", DEFAULT_COMPRESSION_LEVEL
