@@ -23,6 +23,8 @@ import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -244,10 +246,19 @@ def article_page(archive) -> tuple[str, str]:
     return article["warc"]["target_uri"], article["images"][0]["src"]
 
 
+def memento_datetime(files: list[Path], rec_type: str, url: str) -> str:
+    """The ``WARC-Date`` of the one ``rec_type`` record of ``url`` in ``files``, as pywb's
+    ``Memento-Datetime`` gives it (an HTTP date, whole seconds)."""
+    (date,) = [headers["WARC-Date"] for kind, headers, _ in read_records(files)
+               if kind == rec_type and headers["WARC-Target-URI"] == url]
+    moment = datetime.fromisoformat(date.replace("Z", "+00:00"))
+    return format_datetime(moment.replace(microsecond=0), usegmt=True)
+
+
 @pytest.mark.parametrize("crawl", ["original", "revisit"])
-def test_pywb_replays_the_article_page_as_served(pywb, archive, portal, crawl):
+def test_pywb_replays_the_article_page_as_served(pywb, archive, recrawl_files, portal, crawl):
     page_url, _ = article_page(archive)
-    first_time, last_time = capture_times(archive)
+    first_time, _ = capture_times(archive)
     timestamp = first_time if crawl == "original" else "29991231235959"
     status, headers, replayed = fetch(f"{pywb}/news/{timestamp}id_/{page_url}")
     assert status == 200
@@ -256,22 +267,29 @@ def test_pywb_replays_the_article_page_as_served(pywb, archive, portal, crawl):
     assert live_headers.get("Content-Encoding") == "gzip"
     assert headers.get("X-Archive-Orig-Content-Encoding") == "gzip"
     assert replayed == gzip.decompress(live_gzip)
-    memento = headers["Memento-Datetime"]
-    if crawl == "revisit":
-        # The newest capture is the recrawl's revisit record, resolved to the original payload.
-        assert time.strftime("%Y%m%d", time.strptime(memento, "%a, %d %b %Y %H:%M:%S GMT")) == (
-            last_time[:8]
-        )
+    # The capture asked for: the first crawl's response, or the recrawl's revisit record
+    # resolved to the original payload. Same bytes either way; only the time tells them apart.
+    first, _ = archive
+    mementos = {"original": memento_datetime(first.warc_files, "response", page_url),
+                "revisit": memento_datetime(recrawl_files, "revisit", page_url)}
+    assert mementos["original"] != mementos["revisit"]  # the crawls ran at different seconds
+    assert headers["Memento-Datetime"] == mementos[crawl]
 
 
-def test_pywb_replays_the_article_image_byte_for_byte(pywb, archive):
+def test_pywb_replays_the_article_image_byte_for_byte(pywb, archive, recrawl_files):
     _, image_url = article_page(archive)
     first_time, _ = capture_times(archive)
-    for timestamp in (first_time, "29991231235959"):  # the original and the revisit
+    first, _ = archive
+    # A recrawl does not fetch an archived image again: both times replay the one capture.
+    assert not any(headers.get("WARC-Target-URI") == image_url
+                   for _, headers, _ in read_records(recrawl_files))
+    memento = memento_datetime(first.warc_files, "response", image_url)
+    for timestamp in (first_time, "29991231235959"):
         status, headers, replayed = fetch(f"{pywb}/news/{timestamp}id_/{image_url}")
         assert status == 200
         assert headers["Content-Type"].startswith("image/")
         assert replayed == fetch(image_url)[2]
+        assert headers["Memento-Datetime"] == memento, timestamp
 
 
 def test_pywb_rewritten_page_shows_the_article(pywb, archive):
