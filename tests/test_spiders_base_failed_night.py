@@ -83,7 +83,10 @@ def test_the_down_night_keeps_its_own_report(chain):
     failed_urls = {line["url"]: line["reason"] for line in lines}
     assert failed_urls[origin + "/sitemap.xml"] == "connection_refused"
     assert failed_urls[origin + "/rss/home.rss"] == "connection_refused"
-    assert all(line["discovery"] for line in lines)
+    # Discovery failed; anything else is an image the killed crawl left owed (spiders/assets.py),
+    # requested first thing by the next crawl: how many depends on when the kill landed.
+    assert all(line["discovery"] or urlsplit(line["url"]).path.startswith("/uploads/")
+               for line in lines)
     assert len(reports(archive)) == 4
 
 
