@@ -305,8 +305,8 @@ def real_pages_speed(rounds: int = 3) -> tuple[float, float, float, int]:
     value is the number of pages.
     """
     from crawler.parsing.article import extract_with_profile
-    from crawler.parsing.sites import load_profile
     from crawler.sitefixtures import load_page, page_names
+    from crawler.sites import load_profile
 
     sites = ROOT / "tests" / "sites"
     pages: list[Page] = []

@@ -28,7 +28,7 @@ CONTENDERS = ("profile", "generic", "trafilatura")
 
 def load(page_set: str) -> list[tuple[bytes, str, object, str | None]]:
     """The pages with their profile and Content-Type, as `eval_extraction` times them."""
-    from crawler.parsing.sites import load_profile
+    from crawler.sites import load_profile
 
     if page_set == "replica":
         from tests.replica.content import build_site

@@ -9,21 +9,34 @@ The checks shared by several commands live here too: dates, site ids, files to r
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from crawler.parsing.sites import site_ids
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from crawler.parsing.profile import SiteProfile
+from crawler.sites import UnknownSiteError, load_profile, site_ids
 from storage.articles import ArticleStore
 
 
 class InputError(ValueError):
     """An argument, setting or file the user gave cannot be used; the message names it."""
+
+
+class OfflineCommand(ScrapyCommand):
+    """A command on the archive that crawls nothing: the project's settings, no crawler, no log."""
+
+    requires_project = True
+    requires_crawler_process = False
+    default_settings = {"LOG_ENABLED": False}
 
 
 def print_error(command: str, error: Exception | str) -> None:
@@ -70,6 +83,16 @@ def check_site(site: str | None, stored: int) -> None:
                          "article of it in the store")
 
 
+def one_site_profile(args: list[str]) -> SiteProfile:
+    """The profile of the one ``SITE_ID`` a command takes; an unknown site is refused."""
+    if len(args) != 1:
+        raise UsageError("give exactly one SITE_ID")
+    try:
+        return load_profile(args[0])
+    except UnknownSiteError as error:
+        raise InputError(str(error)) from error
+
+
 def output_file(path: str | Path, option: str = "--output") -> Path:
     """A file to write: refused when it is a directory (its folder is created later)."""
     path = Path(path)
@@ -102,3 +125,15 @@ def store_for_reading(path: Path) -> ArticleStore:
 def store_error(path: Path, error: sqlite3.Error) -> InputError:
     """The one line for an article store SQLite could not open or use."""
     return InputError(f"article store {path}: {error}")
+
+
+@contextlib.contextmanager
+def store_of_site(path: Path, site: str | None) -> Iterator[ArticleStore]:
+    """The article store opened to read (`store_for_reading`), ``--site`` checked against it
+    (`check_site`); SQLite failing on it, while it is open, is its one line (`store_error`)."""
+    try:
+        with store_for_reading(path) as store:
+            check_site(site, site and store.count(site))
+            yield store
+    except sqlite3.Error as error:
+        raise store_error(path, error) from error

@@ -12,7 +12,8 @@ SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
 COMMANDS_MODULE = "crawler.commands"
 
-# Where everything a crawl keeps goes: WARC files (warc/), the article store, exports.
+# Where everything a crawl keeps goes: WARC files (warc/), the article store, exports. The paths
+# under it (ARTICLES_DB, WARC_DIR, ...) are resolved in one place, crawler/paths.py.
 ARCHIVE_DIR = "archive"
 
 # --- Politeness -------------------------------------------------------------------------------

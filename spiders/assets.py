@@ -21,20 +21,22 @@ An archive made before images were tracked gets the images of its stored article
 whose URL the WARC payload-digest index (``WARC_DIGEST_DB``) names as an original capture, and
 owes the rest; an image archived only as a ``revisit`` is so fetched once more, which is harmless.
 
-Settings: ``ARTICLES_STORE_ENABLED`` and ``WARC_ENABLED`` (without either, nothing is tracked and
-images are fetched with each parsed article, as before); ``ARTICLES_DB`` / ``ARCHIVE_DIR``;
-``WARC_DIGEST_DB``; ``ARCHIVE_IMAGES_MAX_ATTEMPTS`` (default 6).
+Reads no settings: the portal spider resolves them when it is built (``PortalSpider.from_crawler``)
+and opens the ledger when the crawl starts. They are ``ARTICLES_STORE_ENABLED`` and
+``WARC_ENABLED`` (without either, nothing is tracked and images are fetched with each parsed
+article, as before); ``ARTICLES_DB`` / ``ARCHIVE_DIR``; ``WARC_DIGEST_DB``;
+``ARCHIVE_IMAGES_MAX_ATTEMPTS`` (default 6).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from itertools import islice
 from pathlib import Path
 
-from crawler.pipelines.store import articles_db_path
 from storage.articles import ArticleStore
 from storage.warc_digests import DigestIndex
 
@@ -70,6 +72,17 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
+@dataclass(frozen=True)
+class LedgerSource:
+    """Where the ledger is kept and how often an image is tried, fixed when the crawl is built."""
+
+    # The article store; None: nothing is tracked (the store or WARC capture is switched off).
+    store: Path | None
+    # The WARC payload-digest index, which settles the assets an upgrade left unverified.
+    digest_db: Path
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+
+
 class AssetLedger:
     """The ``assets`` records of one site, as the portal spider reads and writes them."""
 
@@ -89,17 +102,13 @@ class AssetLedger:
         self.clock = clock
 
     @classmethod
-    def open(cls, settings, site: str) -> AssetLedger:
-        """Open the store named by ``settings``; settle assets an upgrade left ``unverified``."""
-        max_attempts = settings.getint("ARCHIVE_IMAGES_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)
-        if not (settings.getbool("ARTICLES_STORE_ENABLED", True)
-                and settings.getbool("WARC_ENABLED", True)):
-            return cls(max_attempts=max_attempts)
-        ledger = cls(ArticleStore(articles_db_path(settings)), site, max_attempts)
+    def open(cls, source: LedgerSource, site: str) -> AssetLedger:
+        """Open the ledger ``source`` names; settle assets an upgrade left ``unverified``."""
+        if source.store is None:
+            return cls(max_attempts=source.max_attempts)
+        ledger = cls(ArticleStore(source.store), site, source.max_attempts)
         if ledger.store.has_unverified_assets(site):
-            archive_dir = Path(settings.get("ARCHIVE_DIR") or "archive")
-            ledger.verify(Path(settings.get("WARC_DIGEST_DB")
-                               or archive_dir / "warc-digests.sqlite3"))
+            ledger.verify(source.digest_db)
         return ledger
 
     @property

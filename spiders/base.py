@@ -32,8 +32,11 @@ Resume: ``JOBDIR`` defaults to ``<ARCHIVE_DIR>/jobs/<spider name>`` (see
 ``crawler/extensions/jobstate.py``). After a crash, the articles stored since the interrupted
 crawl started are skipped even in a full recrawl, so the same command carries on.
 
-Traps: listing paging ends at ``profile.max_listing_pages`` and at a page that repeats the links
-of an earlier page; only URLs matching the profile's patterns are requested at all.
+Traps: listing paging ends at ``profile.max_listing_pages``, at a page that repeats the links of
+an earlier page, and at a "next page" outside the profile's ``listing_url_pattern`` (a search, a
+tag cloud, a calendar: counted as ``listings/stopped/off_pattern``). Articles are requested only
+when their URL matches the article pattern; the listing pattern holds the pages paging follows
+(the profile's own ``listing_urls`` are its starting points, requested as written).
 
 Every request's failure goes to the failure report (``crawler/extensions/failures.py``). Requests
 of discovery (sitemaps, feeds, listing pages: `is_discovery_request`) that fail are counted as
@@ -47,15 +50,17 @@ article store before the article is stored, and as archived once their response 
 articles, so a crash, an incremental skip or a failed fetch loses none. An image archived once is
 not fetched again; a failed one is retried with a backoff, then given up.
 
-Settings: ``ARCHIVE_IMAGES`` - also fetch each article's images (so the WARC replays the page);
-``ARCHIVE_IMAGES_MAX_ATTEMPTS``; ``INCREMENTAL``; ``JOBDIR``.
+Settings, read once when the spider is built (`PortalSpider.from_crawler`): ``ARCHIVE_IMAGES`` -
+also fetch each article's images (so the WARC replays the page); ``ARCHIVE_IMAGES_MAX_ATTEMPTS``;
+``INCREMENTAL``; ``FAILED_ARTICLES_RETRY``; ``JOBDIR``; ``DOWNLOAD_MAXSIZE`` (gzip sitemaps);
+the archive's paths (``crawler/paths.py``); ``ARTICLES_STORE_ENABLED`` and ``WARC_ENABLED`` (image
+tracking, ``spiders/assets.py``).
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 
@@ -67,14 +72,16 @@ from scrapy.utils.gz import gzip_magic_number
 
 from crawler.cli import InputError
 from crawler.extensions.failures import failure_reason, url_failed
+from crawler.extensions.jobstate import interrupted_since
 from crawler.items import Article
 from crawler.middlewares.warc_capture import WARC_METADATA
 from crawler.origins import SiteOrigins, rewrite_onto, trust_canonical
 from crawler.parsing.article import extract_with_profile
 from crawler.parsing.profile import SiteProfile
 from crawler.parsing.sitemaps import XmlEntitiesError, XmlError, parse_xml, sitemap_entries
-from spiders.assets import AssetLedger
-from spiders.history import CrawlHistory
+from crawler.paths import ArchivePaths, default_jobdir
+from spiders.assets import DEFAULT_MAX_ATTEMPTS, AssetLedger, LedgerSource
+from spiders.history import CrawlHistory, HistorySource
 from storage.payload import PayloadError, PayloadTooLarge, decode_content
 
 logger = logging.getLogger(__name__)
@@ -149,8 +156,35 @@ class PortalSpider(scrapy.Spider):
         """Give every portal crawl a job directory of its own under ARCHIVE_DIR by default."""
         super().update_settings(settings)
         if settings.get("JOBDIR") is None:
-            jobdir = Path(settings["ARCHIVE_DIR"]) / "jobs" / cls.name
-            settings.set("JOBDIR", str(jobdir), priority="spider")
+            settings.set("JOBDIR", str(default_jobdir(settings, cls.name)), priority="spider")
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        """Build the spider and read every setting it uses, once (see the module docstring).
+
+        The job directory's marker is read here, as the last crawl left it: the job-state
+        extension rewrites it only when the spider opens, after every component is built
+        (``crawler/extensions/jobstate.py``).
+        """
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        paths = ArchivePaths.from_settings(settings)
+        spider.archive_images = settings.getbool("ARCHIVE_IMAGES")
+        spider.download_maxsize = settings.getint("DOWNLOAD_MAXSIZE")
+        spider.history_source = HistorySource(
+            paths.articles_db,
+            incremental=settings.getbool("INCREMENTAL", True),
+            retry_failures=settings.getbool("FAILED_ARTICLES_RETRY", True),
+            interrupted_since=interrupted_since(paths.jobdir) if paths.jobdir else None,
+        )
+        # Images are tracked in the store, and only when their responses are archived.
+        tracked = (settings.getbool("ARTICLES_STORE_ENABLED", True)
+                   and settings.getbool("WARC_ENABLED", True))
+        spider.ledger_source = LedgerSource(
+            paths.articles_db if tracked else None, paths.digest_db,
+            settings.getint("ARCHIVE_IMAGES_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS),
+        )
+        return spider
 
     # --- URLs ----------------------------------------------------------------------------------
 
@@ -181,9 +215,7 @@ class PortalSpider(scrapy.Spider):
 
     def is_article_url(self, url: str) -> bool:
         """True when the URL's path (and query) matches the profile's article pattern."""
-        parts = urlsplit(url)
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
-        return bool(self.profile.article_url_regex.search(target))
+        return self.profile.is_article_url(url)
 
     def url_month_in_range(self, url: str) -> bool:
         """False only when the URL shows a month entirely outside since..until."""
@@ -237,7 +269,7 @@ class PortalSpider(scrapy.Spider):
 
     def load_history(self) -> None:
         """Read what earlier crawls left in the article store (`spiders/history.py`)."""
-        self.history = CrawlHistory.load(self.settings, self.profile.site_id, self.name)
+        self.history = CrawlHistory.load(self.history_source, self.profile.site_id, self.name)
 
     def closed(self, reason: str) -> None:
         """Let go of the article store the crawl history reads from."""
@@ -392,8 +424,7 @@ class PortalSpider(scrapy.Spider):
         if not gzip_magic_number(response):
             return response.body
         # As Scrapy's SitemapSpider: the crawl's cap, or the request's own.
-        max_size = response.meta.get("download_maxsize",
-                                     self.settings.getint("DOWNLOAD_MAXSIZE"))
+        max_size = response.meta.get("download_maxsize", self.download_maxsize)
         return decode_content(response.body, ["gzip"], max_size)
 
     def _refuse_xml(self, response: Response, kind: str, reason: str, error: Exception) -> None:
@@ -462,8 +493,14 @@ class PortalSpider(scrapy.Spider):
                            self.profile.max_listing_pages)
             return
         if next_url := self.next_listing_url(response, page):
+            next_url = self.rewrite(response.urljoin(next_url))
+            if not self.profile.is_listing_url(next_url):
+                self.crawler.stats.inc_value("listings/stopped/off_pattern")
+                logger.warning("Listing %s: next page %s is outside the profile's listing "
+                               "pattern; paging stops", response.url, next_url)
+                return
             yield scrapy.Request(
-                self.rewrite(response.urljoin(next_url)),
+                next_url,
                 callback=self.parse_listing,
                 errback=self.request_failed,
                 cb_kwargs={"page": page + 1},
@@ -531,7 +568,7 @@ class PortalSpider(scrapy.Spider):
             "article-id": record["canonical_url"],
             "parse-result": f"article {record['content_hash']}",
         })
-        if self.settings.getbool("ARCHIVE_IMAGES"):
+        if self.archive_images:
             if skipped := len(record["images"]) - len(images):
                 # Archived already, given up, or failed and waiting for its retry.
                 self.crawler.stats.inc_value("assets/skipped", skipped)
@@ -552,7 +589,7 @@ class PortalSpider(scrapy.Spider):
 
     def open_assets(self) -> None:
         """Open the asset ledger (``spiders/assets.py``) and close it with the spider."""
-        self.assets = AssetLedger.open(self.settings, self.profile.site_id)
+        self.assets = AssetLedger.open(self.ledger_source, self.profile.site_id)
         self.crawler.signals.connect(self.assets.close, signal=signals.spider_closed)
 
     async def owed_asset_requests(self):
@@ -561,7 +598,7 @@ class PortalSpider(scrapy.Spider):
         Yielded only while the downloader has room (Scrapy's lazy start pattern), so a large debt
         (an archive upgraded from before images were tracked) never sits in memory at once.
         """
-        if not self.settings.getbool("ARCHIVE_IMAGES"):
+        if not self.archive_images:
             return
         owed = 0
         for url in self.assets.owed():

@@ -8,7 +8,9 @@ can be skipped (see the incremental rules in ``spiders/base.py``). Only a *compl
 the portal was down never lets a later crawl skip anything. `CrawlHistory.due_failures` streams
 the articles earlier crawls failed to store and that are due for another try.
 
-Settings: ``INCREMENTAL``; ``FAILED_ARTICLES_RETRY`` (default True) - try failed articles again.
+Reads no settings: the spider resolves them when it is built (`HistorySource`, from
+``ARTICLES_DB``, ``INCREMENTAL``, ``FAILED_ARTICLES_RETRY`` and the job directory's marker; see
+``PortalSpider.from_crawler``) and loads the history when the crawl starts.
 """
 
 from __future__ import annotations
@@ -20,8 +22,6 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from crawler.extensions.jobstate import read_marker
-from crawler.pipelines.store import articles_db_path
 from storage.articles import ArticleStore, FetchState, KnownArticle
 
 logger = logging.getLogger(__name__)
@@ -41,6 +41,20 @@ def moment(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
+@dataclass(frozen=True)
+class HistorySource:
+    """Where a crawl's history is read from, and what the crawl may use it for."""
+
+    # The article store (it may not exist yet: a first crawl).
+    store: Path
+    # INCREMENTAL: skip what is known and unchanged.
+    incremental: bool = True
+    # FAILED_ARTICLES_RETRY: request the articles earlier crawls failed to store.
+    retry_failures: bool = True
+    # When the killed crawl this one carries on started (the job directory's marker), or None.
+    interrupted_since: str | None = None
+
+
 @dataclass
 class CrawlHistory:
     """Known articles, fetch validators and the last complete crawl of one site."""
@@ -57,15 +71,13 @@ class CrawlHistory:
     failures_from: Path | None = None
 
     @classmethod
-    def load(cls, settings, site_id: str, spider_name: str) -> CrawlHistory:
-        """Read the store named by ``settings`` (nothing when it does not exist yet)."""
-        history = cls(incremental=settings.getbool("INCREMENTAL", True))
-        path = articles_db_path(settings)
-        if path.exists() and settings.getbool("FAILED_ARTICLES_RETRY", True):
+    def load(cls, source: HistorySource, site_id: str, spider_name: str) -> CrawlHistory:
+        """Read the store ``source`` names (nothing when it does not exist yet)."""
+        history = cls(incremental=source.incremental)
+        path = source.store
+        if path.exists() and source.retry_failures:
             history.failures_from = path
-        interrupted_since = None
-        if settings.get("JOBDIR"):
-            interrupted_since = moment(read_marker(settings["JOBDIR"]).get("interrupted_since"))
+        interrupted_since = moment(source.interrupted_since)
         if not path.exists() or not (history.incremental or interrupted_since):
             return history
         history.store_path = path

@@ -9,7 +9,7 @@ import unicodedata
 import pytest
 
 from crawler.parsing import extract_article
-from crawler.parsing.sites import UnknownSiteError
+from crawler.sites import UnknownSiteError
 from tests.conftest import scrapy
 from tests.replica.pages import render_article
 

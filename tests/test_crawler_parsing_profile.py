@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crawler.parsing.profile import SiteProfile
-from crawler.parsing.sites import load_profile, site_ids
+from crawler.sites import load_profile, site_ids
 
 
 def _profile(**fields) -> SiteProfile:

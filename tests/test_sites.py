@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from crawler.parsing.article import extract_with_profile
-from crawler.parsing.sites import load_profile, site_ids, spider_class
 from crawler.sitefixtures import load_expected, load_page, page_names, read_listing
+from crawler.sites import load_profile, site_ids, spider_class
 
 SITES = Path(__file__).parent / "sites"
 

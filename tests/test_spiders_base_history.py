@@ -6,8 +6,10 @@ import dataclasses
 
 import pytest
 from scrapy.http import HtmlResponse, Request
+from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
+from crawler.extensions.jobstate import CrawlJobState, read_marker, write_marker
 from crawler.parsing.article import content_hash
 from spiders.baonamdinh import BaoNamDinhSpider
 from storage.articles import ArticleStore, FetchState
@@ -24,7 +26,7 @@ class NoSitemapSpider(BaoNamDinhSpider):
     profile = dataclasses.replace(BaoNamDinhSpider.profile, sitemap_urls=())
 
 
-def make_spider(tmp_path, spider_class=BaoNamDinhSpider, **settings):
+def make_spider(tmp_path, spider_class=BaoNamDinhSpider, load=True, crawler=None, **settings):
     with ArticleStore(tmp_path / "articles.sqlite3") as store:
         record = {"url": KNOWN, "site": "baonamdinh", "title": "T", "body": "B",
                   "published": "2020-02-12T19:29:00+07:00", "fetched": "2026-11-01T00:00:00+00:00"}
@@ -33,10 +35,12 @@ def make_spider(tmp_path, spider_class=BaoNamDinhSpider, **settings):
                                       "2020-02-12T19:29:00+07:00", "2026-11-01T00:00:00+00:00"))
         store.start_run("r1", spider_class.name, "2026-11-01T00:00:00+00:00")
         store.finish_run("r1", "2026-11-01T01:00:00+00:00", "finished", "complete", complete=True)
-    crawler = get_crawler(spider_class, {"ARCHIVE_DIR": str(tmp_path), "JOBDIR": "", **settings})
+    crawler = crawler or get_crawler(spider_class,
+                                     {"ARCHIVE_DIR": str(tmp_path), "JOBDIR": "", **settings})
     spider = spider_class.from_crawler(crawler, base_url=BASE)
     crawler.stats.open_spider()
-    spider.load_history()
+    if load:
+        spider.load_history()
     return spider
 
 
@@ -98,3 +102,45 @@ def test_a_listing_that_repeats_an_earlier_page_ends_paging(tmp_path):
     assert any(r.callback == spider.parse_listing for r in first)
     assert again == []
     assert spider.crawler.stats.get_value("listings/stopped/repeated") == 1
+
+
+@pytest.mark.parametrize(("next_page", "followed"), [
+    ("page/2/", True),
+    # A "next" link into a search or a tag's pages: not the portal's paging, and endless.
+    ("/tim-kiem/?q=nam-dinh&page=2", False),
+    ("/tag/nam-dinh/page/2/", False),
+])
+def test_paging_follows_only_next_pages_matching_the_listing_pattern(tmp_path, next_page,
+                                                                     followed):
+    spider = make_spider(tmp_path, INCREMENTAL=False)
+    output = list(spider.parse_listing(listing(BASE + "/channel/5085/", [NEW], next_page), 1))
+    assert any(r.callback == spider.parse_article for r in output)
+    follows = [r for r in output if r.callback == spider.parse_listing]
+    assert bool(follows) is followed
+    stopped = spider.crawler.stats.get_value("listings/stopped/off_pattern")
+    assert stopped == (None if followed else 1)
+
+
+@pytest.mark.parametrize("marker_rewritten_first", [True, False])
+def test_a_full_recrawl_after_a_crash_skips_what_the_killed_crawl_stored(
+    tmp_path, marker_rewritten_first
+):
+    """The crash window comes from the job directory as the killed crawl left it, whether the
+    history is read before or after the job-state extension rewrites its marker."""
+    jobdir = tmp_path / "job"
+    jobdir.mkdir()
+    # The killed crawl started before KNOWN was stored (make_spider stores it 2026-11-01).
+    write_marker(jobdir, {"state": "running", "started": "2026-10-31T23:00:00+00:00"})
+    crawler = get_crawler(BaoNamDinhSpider, {"ARCHIVE_DIR": str(tmp_path), "JOBDIR": str(jobdir),
+                                            "INCREMENTAL": False})
+    spider = make_spider(tmp_path, load=False, crawler=crawler)
+    jobstate = build_from_crawler(CrawlJobState, crawler)
+    if marker_rewritten_first:
+        jobstate.spider_opened()
+        spider.load_history()
+    else:
+        spider.load_history()
+        jobstate.spider_opened()
+    assert read_marker(jobdir)["interrupted_since"] == "2026-10-31T23:00:00+00:00"
+    assert spider.article_request(KNOWN, "listing") is None
+    assert spider.article_request(NEW, "listing") is not None

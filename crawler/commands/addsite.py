@@ -33,13 +33,12 @@ from pathlib import Path
 from types import ModuleType
 from urllib.parse import urlsplit
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from selectolax.lexbor import LexborNode
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from crawler.cli import InputError, cannot_write, one_line_errors
+from crawler.cli import InputError, OfflineCommand, cannot_write, one_line_errors
 from crawler.parsing import generic
 from crawler.parsing.article import extract_with_profile
 from crawler.parsing.document import attribute, meta_content, parse_html
@@ -252,11 +251,7 @@ def site_spider(module: ModuleType, site_id: str) -> type:
     raise AddSiteError(f"{module.__file__} defines no spider named {site_id!r}")
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings = {"LOG_ENABLED": False}
-
+class Command(OfflineCommand):
     def syntax(self) -> str:
         return ("SITE_ID [URL] [--from-file PATH | --from-warc FILE] [--listing URL "
                 "[--listing-file PATH]] [--refresh]")

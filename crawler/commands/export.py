@@ -9,29 +9,21 @@ one: one line naming it, exit code 2, no file written (``crawler/cli.py``).
 from __future__ import annotations
 
 import argparse
-import sqlite3
-
-from scrapy.commands import ScrapyCommand
 
 from crawler.cli import (
     InputError,
+    OfflineCommand,
     cannot_write,
-    check_site,
     date_range,
     one_line_errors,
     output_file,
-    store_error,
-    store_for_reading,
+    store_of_site,
 )
-from crawler.pipelines.store import articles_db_path
+from crawler.paths import ArchivePaths
 from storage.export import FORMATS, export
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings = {"LOG_ENABLED": False}
-
+class Command(OfflineCommand):
     def syntax(self) -> str:
         return ("--output FILE [--format jsonl|csv|parquet] [--site ID] [--since DATE] "
                 "[--until DATE]")
@@ -51,17 +43,14 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         since, until = date_range(opts.since, opts.until)
         output = output_file(opts.output)
-        path = articles_db_path(self.settings)
+        path = ArchivePaths.from_settings(self.settings).articles_db
         if not path.exists():
             raise InputError(f"no article store at {path} (run a crawl first, or set "
                              "ARCHIVE_DIR / ARTICLES_DB)")
         try:
-            with store_for_reading(path) as store:
-                check_site(opts.site, opts.site and store.count(opts.site))
+            with store_of_site(path, opts.site) as store:
                 records = store.iter_articles(site=opts.site, since=since, until=until)
                 count = export(records, output, opts.format)
-        except sqlite3.Error as error:
-            raise store_error(path, error) from error
         except OSError as error:
             raise cannot_write(output, error) from error
         print(f"Exported {count} articles from {path} to {output} ({opts.format})")

@@ -20,12 +20,11 @@ import zlib
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from crawler.cli import InputError, cannot_read, one_line_errors, print_error
+from crawler.cli import InputError, OfflineCommand, cannot_read, one_line_errors, print_error
 from crawler.parsing import extract_article
-from crawler.parsing.sites import UnknownSiteError
+from crawler.sites import UnknownSiteError
 
 # How much of a file is looked at for a NUL byte.
 BINARY_SNIFF_BYTES = 8192
@@ -58,11 +57,7 @@ def check_page(path: str, html: bytes) -> None:
         raise InputError(f"{path}: not an HTML page (binary data: a NUL byte at offset {nul})")
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings = {"LOG_ENABLED": False}
-
+class Command(OfflineCommand):
     def syntax(self) -> str:
         return "PATH --url URL [--site ID]"
 

@@ -19,19 +19,21 @@ import gzip
 import zlib
 from pathlib import Path
 
-from scrapy.commands import ScrapyCommand
 from warcio.exceptions import ArchiveLoadFailed
 
-from crawler.cli import InputError, cannot_read, cannot_write, one_line_errors, output_file
+from crawler.cli import (
+    InputError,
+    OfflineCommand,
+    cannot_read,
+    cannot_write,
+    one_line_errors,
+    output_file,
+)
+from crawler.paths import ArchivePaths
 from storage.index import closed_warc_files, write_cdxj_counted
 
 # What a WARC file begins with (after gzip): the version line of its first record.
 WARC_MAGIC = (b"WARC/1.0\r\n", b"WARC/1.1\r\n")
-
-
-def warc_directory(settings) -> Path:
-    """Where the crawl writes WARC files, from ``WARC_DIR`` or ``ARCHIVE_DIR``."""
-    return Path(settings.get("WARC_DIR") or Path(settings.get("ARCHIVE_DIR") or "archive") / "warc")
 
 
 def warc_files_to_read(directory: Path) -> list[Path]:
@@ -56,11 +58,7 @@ def warc_files_to_read(directory: Path) -> list[Path]:
     return files
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings = {"LOG_ENABLED": False}
-
+class Command(OfflineCommand):
     def short_desc(self) -> str:
         return "Write a CDXJ index of the archive's WARC files (cdxj-indexer)"
 
@@ -70,9 +68,9 @@ class Command(ScrapyCommand):
 
     @one_line_errors
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        directory = warc_directory(self.settings)
-        output = output_file(opts.output or Path(self.settings.get("ARCHIVE_DIR") or "archive")
-                             / "index.cdxj")
+        paths = ArchivePaths.from_settings(self.settings)
+        directory = paths.warc_dir
+        output = output_file(opts.output or paths.index_file)
         files = warc_files_to_read(directory)
         try:
             counts = write_cdxj_counted(files, output, directory)

@@ -17,31 +17,24 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import sqlite3
 from collections.abc import Iterable
-
-from scrapy.commands import ScrapyCommand
 
 from crawler.cli import (
     InputError,
+    OfflineCommand,
     cannot_write,
     check_site,
     one_line_errors,
     output_file,
-    store_error,
-    store_for_reading,
+    store_of_site,
 )
-from crawler.commands.index import warc_directory, warc_files_to_read
-from crawler.pipelines.store import articles_db_path
+from crawler.commands.index import warc_files_to_read
+from crawler.paths import ArchivePaths
 from storage.package import article_pages, write_wacz
 from storage.partial import remove_leftovers
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings = {"LOG_ENABLED": False}
-
+class Command(OfflineCommand):
     def syntax(self) -> str:
         return "--output FILE.wacz [--site ID] [--title TEXT]"
 
@@ -59,20 +52,16 @@ class Command(ScrapyCommand):
         output = output_file(opts.output)
         if output.suffix != ".wacz":
             raise InputError(f"--output {opts.output}: a WACZ file name ends in .wacz")
-        directory = warc_directory(self.settings)
+        paths = ArchivePaths.from_settings(self.settings)
+        directory, db = paths.warc_dir, paths.articles_db
         files = warc_files_to_read(directory)
-        db = articles_db_path(self.settings)
         title = opts.title or self.settings.get("WARC_IS_PART_OF") or "provincial-news-archiver"
         for leftover in remove_leftovers(output):
             print(f"Removed {leftover}, left by an interrupted run")
         with contextlib.ExitStack() as stack:
             articles: Iterable[dict] = ()
             if db.exists():
-                try:
-                    store = stack.enter_context(store_for_reading(db))
-                    check_site(opts.site, opts.site and store.count(opts.site))
-                except sqlite3.Error as error:
-                    raise store_error(db, error) from error
+                store = stack.enter_context(store_of_site(db, opts.site))
                 # Streamed from the store into the zip: memory stays flat however many.
                 articles = store.iter_articles(site=opts.site)
             else:

@@ -1,22 +1,22 @@
 """``scrapy reparse SITE_ID``: parse a site's archived articles again, offline, into the store.
 
 Archive first, parse second: when the extractor or a site profile improves, the articles already
-archived are read again from the WARC files under ``<ARCHIVE_DIR>/warc/`` (the latest ``200``
-response of every URL matching the profile's article pattern, any host) and stored as a crawl
-would store them: an article whose text changed becomes a new version (the old one is kept), an
-unchanged one only gets its WARC pointer refreshed, and one that a crawl dropped (no title or
-body then) is stored if the parser finds it now. A canonical URL is trusted by the crawl's rule
-(on-site only, see ``crawler/origins.py``; the store refuses one naming another article). Nothing
-is fetched. Pages that still lack a required field, or that the parser fails on, are listed with
-their URL and the reason; the rest are stored all the same. A payload is decoded as the crawl
-decoded it, under the same cap: one larger than ``DOWNLOAD_MAXSIZE`` (a decompression bomb the
-crawl refused but archived) or in an unknown Content-Encoding is skipped and listed with its
-record (`storage.payload`).
+archived are read again from the WARC files under ``WARC_DIR`` (default ``<ARCHIVE_DIR>/warc/``;
+the latest ``200`` response of every URL matching the profile's article pattern, any host) and
+stored as a crawl would store them: an article whose text changed becomes a new version (the old
+one is kept), an unchanged one only gets its WARC pointer refreshed, and one that a crawl dropped
+(no title or body then) is stored if the parser finds it now. A canonical URL is trusted by the
+crawl's rule (on-site only, see ``crawler/origins.py``; the store refuses one naming another
+article). Nothing is fetched. Pages that still lack a required field, or that the parser fails
+on, are listed with their URL and the reason; the rest are stored all the same. A payload is
+decoded as the crawl decoded it, under the same cap: one larger than ``DOWNLOAD_MAXSIZE`` (a
+decompression bomb the crawl refused but archived) or in an unknown Content-Encoding is skipped
+and listed with its record (`storage.payload`).
 
 ``--dry-run`` parses and counts without writing. An unknown site, no archived article of it, a
 store that cannot be written: one line, exit code 2 (``crawler/cli.py``). Settings:
-``ARCHIVE_DIR``, ``ARTICLES_DB``, ``ARTICLES_REQUIRED_FIELDS``, ``DOWNLOAD_MAXSIZE`` (as in a
-crawl).
+``ARCHIVE_DIR``, ``WARC_DIR``, ``ARTICLES_DB`` (``crawler/paths.py``), ``ARTICLES_REQUIRED_FIELDS``,
+``DOWNLOAD_MAXSIZE`` (as in a crawl).
 """
 
 from __future__ import annotations
@@ -27,17 +27,14 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
-from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
 from warcio.exceptions import ArchiveLoadFailed
 
-from crawler.cli import InputError, one_line_errors
+from crawler.cli import InputError, OfflineCommand, one_line_errors, one_site_profile
 from crawler.commands.sitecheck import article_captures
 from crawler.origins import SiteOrigins, capture_base_url, trust_canonical
 from crawler.parsing.article import extract_with_profile
 from crawler.parsing.profile import SiteProfile
-from crawler.parsing.sites import UnknownSiteError, load_profile
-from crawler.pipelines.store import articles_db_path
+from crawler.paths import ArchivePaths
 from storage.articles import ArticleStore
 from storage.payload import PayloadError
 from storage.warc_articles import Capture, read_payload
@@ -97,11 +94,7 @@ def _fetched(warc_date: str) -> str:
         return warc_date
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings = {"LOG_ENABLED": False}
-
+class Command(OfflineCommand):
     def syntax(self) -> str:
         return "SITE_ID [--dry-run]"
 
@@ -115,21 +108,12 @@ class Command(ScrapyCommand):
 
     @one_line_errors
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if len(args) != 1:
-            raise UsageError("give exactly one SITE_ID")
-        try:
-            profile = load_profile(args[0])
-        except UnknownSiteError as error:
-            raise InputError(str(error)) from error
-        warc_dir = Path(self.settings["ARCHIVE_DIR"]) / "warc"
+        profile = one_site_profile(args)
+        paths = ArchivePaths.from_settings(self.settings)
+        warc_dir, path = paths.warc_dir, paths.articles_db
         captures = sorted(article_captures(warc_dir, profile).values(), key=lambda c: c.url)
-        if not captures:
-            raise InputError(f"no archived {profile.site_id} article in {warc_dir} "
-                             f"(URLs matching {profile.article_url_pattern}); crawl the site "
-                             "first")
         required = self.settings.getlist("ARTICLES_REQUIRED_FIELDS")
         max_size = self.settings.getint("DOWNLOAD_MAXSIZE")
-        path = articles_db_path(self.settings)
         if opts.dry_run:
             counts, problems = reparse(warc_dir, captures, profile, None, required, max_size)
         else:

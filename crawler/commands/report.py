@@ -1,11 +1,14 @@
 """``scrapy report``: what the archive under ``ARCHIVE_DIR`` holds, and how the last crawl went.
 
-Prints the last crawl's summary block (from ``<ARCHIVE_DIR>/last-crawl.json``), the latest
-crawls' reports with their outcome (``<ARCHIVE_DIR>/reports/``: a failed or incomplete night stands
-out), the articles in the store per site with their date range, and the WARC files with their
-sizes. An ``ARCHIVE_DIR`` that does not exist is refused in one line (exit code 2); a summary or
-store that cannot be read is named in one line on standard error, the rest is reported, and the
-exit code is 1.
+Prints the last crawl's summary block (from ``CRAWL_SUMMARY_FILE``, default
+``<ARCHIVE_DIR>/last-crawl.json``), the latest crawls' reports with their outcome
+(``CRAWL_REPORTS_DIR``, default ``<ARCHIVE_DIR>/reports/``: a failed or incomplete night stands
+out), the articles in the store per site with their date range, and the WARC files (``WARC_DIR``)
+with their sizes. An ``ARCHIVE_DIR`` that does not exist is refused in one line (exit code 2); a
+summary or store that cannot be read is named in one line on standard error, the rest is
+reported, and the exit code is 1.
+
+Settings: ``ARCHIVE_DIR`` and the paths under it (``crawler/paths.py``).
 """
 
 from __future__ import annotations
@@ -15,27 +18,22 @@ import json
 import sqlite3
 from pathlib import Path
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from crawler.cli import (
     InputError,
+    OfflineCommand,
     cannot_read,
     one_line_errors,
     print_error,
     store_error,
     store_for_reading,
 )
-from crawler.extensions.reports import reports_root
 from crawler.extensions.summary import format_summary
-from crawler.pipelines.store import articles_db_path
+from crawler.paths import ArchivePaths
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings = {"LOG_ENABLED": False}
-
+class Command(OfflineCommand):
     def short_desc(self) -> str:
         return "Summarize the archive: last crawl, stored articles, WARC files"
 
@@ -43,11 +41,19 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if args:
             raise UsageError(f"takes no arguments, not {' '.join(args)!r}")
-        archive = Path(self.settings["ARCHIVE_DIR"])
-        if not archive.is_dir():
-            raise InputError(f"ARCHIVE_DIR {archive} is not a directory: no archive there")
-        summary_file = archive / "last-crawl.json"
-        if summary_file.exists():
+        paths = ArchivePaths.from_settings(self.settings)
+        if not paths.root.is_dir():
+            raise InputError(f"ARCHIVE_DIR {paths.root} is not a directory: no archive there")
+        self._print_summary(paths.summary_file)
+        print_reports(paths.reports_dir)
+        self._print_store(paths.articles_db)
+        print_files(paths)
+
+    def _print_summary(self, summary_file: Path | None) -> None:
+        """The last crawl's summary block."""
+        if summary_file is None:
+            print("No crawl summary (CRAWL_SUMMARY_FILE is empty)")
+        elif summary_file.exists():
             try:
                 summary = json.loads(summary_file.read_text(encoding="utf-8"))
                 print(format_summary(summary["spider"], summary["finish_reason"], summary))
@@ -55,38 +61,42 @@ class Command(ScrapyCommand):
                 self._unreadable(cannot_read(summary_file, error))
         else:
             print(f"No crawl summary at {summary_file}")
-        print_reports(reports_root(self.settings))
-        db = articles_db_path(self.settings)
-        if db.exists():
-            try:
-                with store_for_reading(db) as store:
-                    rows = store.sites()
-            except sqlite3.Error as error:
-                self._unreadable(store_error(db, error))
-            else:
-                print(f"Article store {db}:")
-                for site, count, first, last in rows:
-                    print(f"  {site}: {count} articles, published {first} .. {last}")
-        else:
+
+    def _print_store(self, db: Path) -> None:
+        """The stored articles per site, with their date range."""
+        if not db.exists():
             print(f"No article store at {db}")
-        warcs = sorted((archive / "warc").glob("*.warc.gz*"))
-        total = sum(path.stat().st_size for path in warcs)
-        print(f"WARC files in {archive / 'warc'}: {len(warcs)}, {total / 1e6:.2f} MB")
-        for path in warcs:
-            print(f"  {path.name}  {path.stat().st_size / 1e6:.2f} MB")
-        failures = archive / "failures.jsonl"
-        if failures.exists():
-            with open(failures, encoding="utf-8") as handle:
-                print(f"Failure report {failures}: {sum(1 for _ in handle)} URLs")
-        exports = sorted(archive.glob("*.jsonl")) + sorted(archive.glob("*.csv"))
-        for path in exports:
-            if path == failures:
-                continue
-            print(f"Export: {path} ({path.stat().st_size / 1e6:.2f} MB)")
+            return
+        try:
+            with store_for_reading(db) as store:
+                rows = store.sites()
+        except sqlite3.Error as error:
+            self._unreadable(store_error(db, error))
+            return
+        print(f"Article store {db}:")
+        for site, count, first, last in rows:
+            print(f"  {site}: {count} articles, published {first} .. {last}")
 
     def _unreadable(self, error: InputError) -> None:
         print_error("report", error)
         self.exitcode = 1
+
+
+def print_files(paths: ArchivePaths) -> None:
+    """The WARC files with their sizes, the failure report and the exports in the archive."""
+    warcs = sorted(paths.warc_dir.glob("*.warc.gz*"))
+    total = sum(path.stat().st_size for path in warcs)
+    print(f"WARC files in {paths.warc_dir}: {len(warcs)}, {total / 1e6:.2f} MB")
+    for path in warcs:
+        print(f"  {path.name}  {path.stat().st_size / 1e6:.2f} MB")
+    failures = paths.failures_file
+    if failures is not None and failures.exists():
+        with open(failures, encoding="utf-8") as handle:
+            print(f"Failure report {failures}: {sum(1 for _ in handle)} URLs")
+    for path in sorted(paths.root.glob("*.jsonl")) + sorted(paths.root.glob("*.csv")):
+        if path != failures:
+            print(f"Export: {path} ({path.stat().st_size / 1e6:.2f} MB)")
+
 
 def print_reports(root: Path, latest: int = 10) -> None:
     """One line per crawl among the latest: its outcome, or that it never ended (killed)."""

@@ -1,25 +1,25 @@
 """``scrapy sitecheck SITE_ID``: the drift alarm. Re-parse a site's latest archived articles.
 
-Reads the WARC files under ``<ARCHIVE_DIR>/warc/`` offline, keeps the latest ``response`` record
-of every URL matching the site profile's article pattern (any host: crawls of a mirror count),
-re-parses the newest ``SITECHECK_SAMPLE`` of them with the profile and reports, per field (title,
-body, published, authors, images), the share of articles whose profile found it (see
-``crawler/pipelines/fillrate.py``). The rates are compared with the previous check
+Reads the WARC files under ``WARC_DIR`` (default ``<ARCHIVE_DIR>/warc/``) offline, keeps the latest
+``response`` record of every URL matching the site profile's article pattern (any host: crawls of
+a mirror count), re-parses the newest ``SITECHECK_SAMPLE`` of them with the profile and reports,
+per field (title, body, published, authors, images), the share of articles whose profile found it
+(see ``crawler/pipelines/fillrate.py``). The rates are compared with the previous check
 (``<ARCHIVE_DIR>/sitecheck/<site_id>.json``), or, before the first check, with the last crawl's
-summary (``last-crawl.json``). A field whose rate fell by more than ``SITECHECK_MARGIN`` makes
-the command exit 1 and name it; the previous rates are then kept, so the alarm repeats until
-the profile is fixed or the new rates are accepted with ``--accept``. A payload is decoded as the
-crawl decoded it, under the same cap: one larger than ``DOWNLOAD_MAXSIZE`` (a decompression bomb
-the crawl refused but archived) or otherwise unreadable is skipped and listed with its record.
+summary (``CRAWL_SUMMARY_FILE``, default ``<ARCHIVE_DIR>/last-crawl.json``). A field whose rate
+fell by more than ``SITECHECK_MARGIN`` makes the command exit 1 and name it; the previous rates
+are then kept, so the alarm repeats until the profile is fixed or the new rates are accepted with
+``--accept``. A payload is decoded as the crawl decoded it, under the same cap: one larger than
+``DOWNLOAD_MAXSIZE`` (a decompression bomb the crawl refused but archived) or otherwise unreadable
+is skipped and listed with its record.
 
 An unknown site, no archived article of it, a previous check or crawl summary that cannot be
 read, a result that cannot be written, a setting that is not a number: one line, exit code 2
 (``crawler/cli.py``).
 
-Settings: ``ARCHIVE_DIR``; ``SITECHECK_MARGIN`` (default 0.1); ``SITECHECK_SAMPLE`` (default 500);
-``DOWNLOAD_MAXSIZE`` (as in a crawl).
+Settings: ``ARCHIVE_DIR`` and the paths under it (``crawler/paths.py``); ``SITECHECK_MARGIN``
+(default 0.1); ``SITECHECK_SAMPLE`` (default 500); ``DOWNLOAD_MAXSIZE`` (as in a crawl).
 """
-
 from __future__ import annotations
 
 import argparse
@@ -29,16 +29,20 @@ import sys
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
 from warcio.exceptions import ArchiveLoadFailed
 
-from crawler.cli import InputError, cannot_read, cannot_write, one_line_errors
+from crawler.cli import (
+    InputError,
+    OfflineCommand,
+    cannot_read,
+    cannot_write,
+    one_line_errors,
+    one_site_profile,
+)
 from crawler.parsing.article import extract_with_profile
 from crawler.parsing.profile import SiteProfile
-from crawler.parsing.sites import UnknownSiteError, load_profile
+from crawler.paths import ArchivePaths
 from crawler.pipelines.fillrate import FILL_FIELDS, fill_rates
 from storage.partial import partial_file
 from storage.payload import PayloadError
@@ -50,15 +54,34 @@ logger = logging.getLogger(__name__)
 def article_captures(warc_dir: Path, profile: SiteProfile) -> dict[str, Capture]:
     """The latest archived response of every URL matching the profile's article pattern.
 
-    Any host counts: crawls of a mirror or of the replica portal are the site's pages too.
+    Any host counts: crawls of a mirror or of the replica portal are the site's pages too. None
+    at all is refused in one line.
     """
+    captures = latest_captures(warc_dir, profile.is_article_url)
+    if not captures:
+        raise InputError(f"no archived {profile.site_id} article in {warc_dir} "
+                         f"(URLs matching {profile.article_url_pattern}); crawl the site first")
+    return captures
 
-    def is_article(url: str) -> bool:
-        parts = urlsplit(url)
-        return profile.article_url_regex.search(
-            parts.path + (f"?{parts.query}" if parts.query else "")) is not None
 
-    return latest_captures(warc_dir, is_article)
+def parse_latest(
+    warc_dir: Path, profile: SiteProfile, sample: int, max_size: int
+) -> tuple[list[dict], list[str]]:
+    """The newest ``sample`` archived articles parsed with ``profile``, and a line for each
+    capture that could not be read (a payload over ``max_size``, a broken record)."""
+    captures = article_captures(warc_dir, profile).values()
+    newest = sorted(captures, key=lambda capture: capture.date, reverse=True)
+    records = []
+    skipped = []
+    for capture in newest[:sample]:
+        try:
+            payload = read_payload(warc_dir, capture, max_size)
+        except (OSError, ArchiveLoadFailed, PayloadError) as error:
+            skipped.append(f"  skipped {capture.url}: record {capture.pointer['record_id']} "
+                           f"in {capture.pointer['filename']}: {error}")
+            continue
+        records.append(extract_with_profile(payload, capture.url, profile, capture.content_type))
+    return records, skipped
 
 
 def _read(path: Path, read: Callable[[dict], tuple]) -> tuple:
@@ -69,25 +92,36 @@ def _read(path: Path, read: Callable[[dict], tuple]) -> tuple:
         raise cannot_read(path, error) from error
 
 
-def previous_rates(archive: Path, site_id: str) -> tuple[dict[str, float] | None, str]:
+def previous_rates(paths: ArchivePaths, site_id: str) -> tuple[dict[str, float] | None, str]:
     """The rates to compare with, and where they come from."""
-    check_file = archive / "sitecheck" / f"{site_id}.json"
+    check_file = paths.sitecheck_file(site_id)
     if check_file.exists():
         return _read(check_file, lambda previous: (
             previous["rates"], f"previous check ({previous['checked']}, {check_file})"))
-    crawl_file = archive / "last-crawl.json"
-    if crawl_file.exists():
+    crawl_file = paths.summary_file
+    if crawl_file is not None and crawl_file.exists():
         site = _read(crawl_file, lambda crawl: (crawl.get("fill_rates", {}).get(site_id),))[0]
         if site and site["articles"]:
             return site["rates"], f"last crawl ({crawl_file})"
     return None, "nothing (first check)"
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings = {"LOG_ENABLED": False}
+def write_baseline(check_file: Path, site_id: str, total: int, rates: dict[str, float]) -> None:
+    """Keep this check's rates as the ones the next check compares with."""
+    try:
+        # Renamed into place when whole: a killed check leaves the previous one readable.
+        with partial_file(check_file, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps({
+                "site": site_id,
+                "checked": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "articles": total,
+                "rates": {name: round(rate, 4) for name, rate in rates.items()},
+            }, indent=2) + "\n")
+    except OSError as error:
+        raise cannot_write(check_file, error) from error
 
+
+class Command(OfflineCommand):
     def syntax(self) -> str:
         return "SITE_ID [--accept]"
 
@@ -101,38 +135,16 @@ class Command(ScrapyCommand):
 
     @one_line_errors
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if len(args) != 1:
-            raise UsageError("give exactly one SITE_ID")
-        site_id = args[0]
-        try:
-            profile = load_profile(site_id)
-        except UnknownSiteError as error:
-            raise InputError(str(error)) from error
-        archive = Path(self.settings["ARCHIVE_DIR"])
+        profile = one_site_profile(args)
+        site_id = profile.site_id
+        paths = ArchivePaths.from_settings(self.settings)
         try:
             margin = self.settings.getfloat("SITECHECK_MARGIN", 0.1)
             sample = self.settings.getint("SITECHECK_SAMPLE", 500)
         except ValueError as error:
             raise InputError(f"SITECHECK_MARGIN / SITECHECK_SAMPLE: {error}") from error
-        articles = article_captures(archive / "warc", profile)
-        if not articles:
-            raise InputError(f"no archived {site_id} article in {archive / 'warc'} "
-                             f"(URLs matching {profile.article_url_pattern}); crawl the site "
-                             "first")
-        newest = sorted(articles.values(), key=lambda capture: capture.date, reverse=True)
-        warc_dir = archive / "warc"
-        max_size = self.settings.getint("DOWNLOAD_MAXSIZE")
-        records = []
-        skipped = []
-        for capture in newest[:sample]:
-            try:
-                payload = read_payload(warc_dir, capture, max_size)
-            except (OSError, ArchiveLoadFailed, PayloadError) as error:
-                skipped.append(f"  skipped {capture.url}: record {capture.pointer['record_id']} "
-                               f"in {capture.pointer['filename']}: {error}")
-                continue
-            records.append(
-                extract_with_profile(payload, capture.url, profile, capture.content_type))
+        records, skipped = parse_latest(paths.warc_dir, profile, sample,
+                                        self.settings.getint("DOWNLOAD_MAXSIZE"))
         if not records:
             print("\n".join(skipped))
             print(f"scrapy sitecheck: none of the {len(skipped)} latest archived {site_id} "
@@ -140,7 +152,7 @@ class Command(ScrapyCommand):
             self.exitcode = 2
             return
         total, rates = fill_rates(records)
-        before, source = previous_rates(archive, site_id)
+        before, source = previous_rates(paths, site_id)
         fallen = [
             name for name in FILL_FIELDS
             if before is not None and before.get(name, 0) - rates[name] > margin
@@ -159,15 +171,4 @@ class Command(ScrapyCommand):
                   "site really has fewer such fields)", file=sys.stderr)
             self.exitcode = 1
             return
-        check_file = archive / "sitecheck" / f"{site_id}.json"
-        try:
-            # Renamed into place when whole: a killed check leaves the previous one readable.
-            with partial_file(check_file, "w", encoding="utf-8") as handle:
-                handle.write(json.dumps({
-                    "site": site_id,
-                    "checked": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                    "articles": total,
-                    "rates": {name: round(rate, 4) for name, rate in rates.items()},
-                }, indent=2) + "\n")
-        except OSError as error:
-            raise cannot_write(check_file, error) from error
+        write_baseline(paths.sitecheck_file(site_id), site_id, total, rates)

@@ -48,7 +48,8 @@ from twisted.internet.error import (
 )
 from twisted.python.failure import Failure
 
-from crawler.extensions.reports import crawl_report_dir, publish, reports_root
+from crawler.extensions.reports import crawl_report_dir, publish
+from crawler.paths import ArchivePaths
 
 logger = logging.getLogger(__name__)
 
@@ -104,15 +105,11 @@ class FailureReport:
 
     @classmethod
     def from_crawler(cls, crawler):
-        configured = crawler.settings.get("FAILURES_FILE")
-        if configured is None:
-            path = Path(crawler.settings["ARCHIVE_DIR"]) / "failures.jsonl"
-        elif not configured:
+        paths = ArchivePaths.from_settings(crawler.settings)
+        if paths.failures_file is None:
             raise NotConfigured("FAILURES_FILE is empty")
-        else:
-            path = Path(configured)
         spider_name = getattr(crawler.spider, "name", None) or "crawl"
-        extension = cls(path, crawler.stats, reports_root(crawler.settings), spider_name)
+        extension = cls(paths.failures_file, crawler.stats, paths.reports_dir, spider_name)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(extension.item_dropped, signal=signals.item_dropped)

@@ -16,6 +16,11 @@ before the scheduler opens the directory:
   articles already in the store (``interrupted_since`` in the marker tells it since when);
 * ``finished`` (or no marker): a new crawl; leftovers of the last one are discarded.
 
+What the portal spider needs from the marker (`interrupted_since`) it reads once, when it is
+built (``PortalSpider.from_crawler``). This extension reads the marker when it is built too, and
+rewrites it only in ``spider_opened``, after every component is built: both take their decision
+from the marker the last crawl left, whichever is built first.
+
 Settings: ``JOBDIR`` (the portal spider defaults it to ``<ARCHIVE_DIR>/jobs/<spider name>``;
 ``-s JOBDIR=`` switches job state off, and this extension with it).
 """
@@ -46,6 +51,28 @@ def read_marker(directory: str | Path) -> dict:
         return json.loads((Path(directory) / MARKER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+
+
+def interrupted_since(directory: str | Path) -> str | None:
+    """When the killed crawl that a crawl starting now in ``directory`` carries on started.
+
+    None when the last crawl there finished (a crawl of its own). After a graceful stop the
+    window of the crash the paused crawl carried on (if any) is kept; after a crash it is the
+    crashed crawl's, or the first of several crashes in a row. Read from the marker as the last
+    crawl left it: call it before this crawl's extension rewrites the marker (see the module
+    docstring).
+    """
+    return _interrupted_since(read_marker(directory))
+
+
+def _interrupted_since(previous: dict) -> str | None:
+    state = previous.get("state")
+    if state == "paused":
+        return previous.get("interrupted_since")
+    if state == "running":
+        # A second crash keeps the first start: the whole interrupted crawl is one window.
+        return previous.get("interrupted_since") or previous.get("started")
+    return None
 
 
 def write_marker(directory: Path, marker: dict) -> None:
@@ -84,8 +111,7 @@ class CrawlJobState:
             return {**previous, "state": "running", "resumed": now}
         leftovers = [name for name in SCRAPY_JOB_FILES if (self.directory / name).exists()]
         if state == "running":
-            # A second crash keeps the first start: the whole interrupted crawl is one window.
-            since = previous.get("interrupted_since") or previous.get("started")
+            since = _interrupted_since(previous)
             logger.warning(
                 "The last crawl in %s did not stop cleanly (killed or crashed); its queue is "
                 "not trustworthy and is discarded. Resuming by rediscovery: articles stored "

@@ -7,8 +7,8 @@ copied to its old path (``FAILURES_FILE``, ``CRAWL_SUMMARY_FILE``: ``failures.js
 ``last-crawl.json`` in ``ARCHIVE_DIR``) by an atomic rename, so those always hold a whole report of
 the latest crawl that ended; a crawl that never opened, or that was killed, leaves them alone.
 
-Settings: ``CRAWL_REPORTS_DIR`` - the folder of per-crawl reports (default
-``<ARCHIVE_DIR>/reports``).
+Reads no settings; the failure report and the summary pass ``CRAWL_REPORTS_DIR`` (the folder of
+per-crawl reports, default ``<ARCHIVE_DIR>/reports``, ``crawler/paths.py``).
 
 The failure report and the summary share the crawl's folder through the ``report/dir`` stat.
 """
@@ -21,11 +21,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 REPORT_DIR_STAT = "report/dir"
-
-
-def reports_root(settings) -> Path:
-    """The folder holding one report folder per crawl."""
-    return Path(settings.get("CRAWL_REPORTS_DIR") or Path(settings["ARCHIVE_DIR"]) / "reports")
 
 
 def crawl_report_dir(stats, root: Path, spider_name: str) -> Path:

@@ -31,7 +31,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawler.extensions.failures import url_failed
-from crawler.pipelines.store import articles_db_path
+from crawler.paths import ArchivePaths
 from storage.articles import ArticleStore
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,8 @@ class FailedArticleRetries:
             raise NotConfigured("FAILED_ARTICLES_RETRY is off")
         if not hasattr(crawler.spider, "is_article_url"):
             raise NotConfigured("the spider does not tell article URLs")
-        extension = cls(articles_db_path(settings), crawler.stats, crawler.spider,
+        path = ArchivePaths.from_settings(settings).articles_db
+        extension = cls(path, crawler.stats, crawler.spider,
                         settings.getfloat("FAILED_ARTICLES_MAX_DAYS", 32.0))
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)

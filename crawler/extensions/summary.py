@@ -38,7 +38,8 @@ from pathlib import Path
 from scrapy import signals
 
 from crawler.extensions.progress import dropped_total
-from crawler.extensions.reports import crawl_report_dir, publish, reports_root
+from crawler.extensions.reports import crawl_report_dir, publish
+from crawler.paths import ArchivePaths
 from crawler.pipelines.fillrate import rates_from_stats
 
 logger = logging.getLogger(__name__)
@@ -193,13 +194,8 @@ class CrawlSummary:
 
     @classmethod
     def from_crawler(cls, crawler):
-        settings = crawler.settings
-        configured = settings.get("CRAWL_SUMMARY_FILE")
-        if configured is None:
-            summary_file = Path(settings["ARCHIVE_DIR"]) / "last-crawl.json"
-        else:
-            summary_file = Path(configured) if configured else None
-        extension = cls(crawler.stats, summary_file, reports_root(settings))
+        paths = ArchivePaths.from_settings(crawler.settings)
+        extension = cls(crawler.stats, paths.summary_file, paths.reports_dir)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension

@@ -11,7 +11,7 @@ stopped early, or whose discovery failed (a night the portal was down).
 
 Settings:
 
-* ``ARTICLES_DB`` / ``ARCHIVE_DIR`` - where the store lives (see the store pipeline).
+* ``ARTICLES_DB`` / ``ARCHIVE_DIR`` - where the store lives (``crawler/paths.py``).
 * ``ARTICLES_STORE_ENABLED`` - without a store there is nothing to remember (NotConfigured).
 
 Stats: ``fetch_state/recorded``, ``fetch_state/not_modified``.
@@ -27,7 +27,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawler.extensions.summary import crawl_outcome
-from crawler.pipelines.store import articles_db_path
+from crawler.paths import ArchivePaths
 from storage.articles import ArticleStore, FetchState
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,8 @@ class FetchStateMiddleware:
     def from_crawler(cls, crawler):
         if not crawler.settings.getbool("ARTICLES_STORE_ENABLED", True):
             raise NotConfigured("ARTICLES_STORE_ENABLED is off")
-        middleware = cls(articles_db_path(crawler.settings), crawler.stats, crawler.spider)
+        path = ArchivePaths.from_settings(crawler.settings).articles_db
+        middleware = cls(path, crawler.stats, crawler.spider)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware

@@ -12,6 +12,8 @@ Settings:
 * ``RETRY_AFTER_ENABLED`` - default True.
 * ``RETRY_AFTER_MAX`` - longest pause honoured, seconds (default 120); a longer one is capped and
   logged, since a crawl should not hang for hours on one header.
+* ``RETRY_TIMES``, ``AUTOTHROTTLE_ENABLED``, ``AUTOTHROTTLE_MAX_DELAY`` - Scrapy's, read to know
+  whether a retry follows and how far the slot's delay may be raised.
 
 Stats: ``retry_after/honoured``, ``retry_after/seconds``, ``retry_after/capped``.
 """
@@ -52,6 +54,8 @@ class RetryAfterMiddleware:
     def __init__(self, max_delay: float, stats, crawler) -> None:
         self.max_delay = max_delay
         self.retry_times = crawler.settings.getint("RETRY_TIMES")
+        self.autothrottle = crawler.settings.getbool("AUTOTHROTTLE_ENABLED")
+        self.autothrottle_max_delay = crawler.settings.getfloat("AUTOTHROTTLE_MAX_DELAY", 60.0)
         self.stats = stats
         self.crawler = crawler
 
@@ -90,10 +94,9 @@ class RetryAfterMiddleware:
     def _slow_down_slot(self, request, delay: float) -> None:
         # Only under AutoThrottle: it owns the slot delay and brings it back down; without it
         # a raised delay would stay for the rest of the crawl.
-        if not self.crawler.settings.getbool("AUTOTHROTTLE_ENABLED"):
+        if not self.autothrottle:
             return
         downloader = self.crawler.engine.downloader
         slot = downloader.slots.get(request.meta.get("download_slot"))
         if slot is not None:
-            slot.delay = max(slot.delay, min(delay, self.crawler.settings.getfloat(
-                "AUTOTHROTTLE_MAX_DELAY", 60.0)))
+            slot.delay = max(slot.delay, min(delay, self.autothrottle_max_delay))

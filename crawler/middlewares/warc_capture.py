@@ -78,6 +78,7 @@ from urllib.parse import urlsplit
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from crawler.paths import ArchivePaths
 from storage.warc import DEFAULT_MAX_SIZE, WarcWriter
 from storage.warc_digests import DigestIndex, OriginalCapture, originals_in
 from storage.warc_records import DEFAULT_COMPRESSION_LEVEL, check_compression_level
@@ -186,8 +187,7 @@ class WarcCaptureMiddleware:
         settings = crawler.settings
         if not settings.getbool("WARC_ENABLED", True):
             raise NotConfigured("WARC capture disabled by WARC_ENABLED")
-        archive_dir = settings.get("ARCHIVE_DIR") or "archive"
-        directory = settings.get("WARC_DIR") or Path(archive_dir) / "warc"
+        paths = ArchivePaths.from_settings(settings)
         spider_name = getattr(crawler.spider, "name", None)
         prefix = settings.get("WARC_PREFIX") or spider_name or "archive"
         started = datetime.now(timezone.utc)
@@ -203,10 +203,10 @@ class WarcCaptureMiddleware:
             warcinfo["http-header-user-agent"] = str(user_agent)
         digest_db = None
         if settings.getbool("WARC_DEDUP", True):
-            digest_db = settings.get("WARC_DIGEST_DB") or Path(archive_dir) / "warc-digests.sqlite3"
+            digest_db = paths.digest_db
         middleware = cls(
             crawler.stats,
-            directory=directory,
+            directory=paths.warc_dir,
             prefix=prefix,
             max_size=settings.getint("WARC_MAX_SIZE", DEFAULT_MAX_SIZE),
             warcinfo=warcinfo,

@@ -12,12 +12,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from urllib.parse import urlsplit
 
 from crawler.parsing.selectors import CompiledSelector, compile_css
 
 Selectors = tuple[str, ...]
 
 __all__ = ["SiteProfile", "Selectors", "compile_css"]
+
+
+def _path_and_query(url: str) -> str:
+    """What the URL patterns are matched against: the path, with the query string if any."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 @dataclass(frozen=True)
@@ -27,7 +34,10 @@ class SiteProfile:
     URL patterns are regular expressions matched against the URL path (with the query string, if
     any). ``article_date_pattern`` has named groups ``year`` and ``month`` (and optionally
     ``day``) that give an article's publication month from its URL alone, so a date-bounded crawl
-    skips out-of-range articles without fetching them.
+    skips out-of-range articles without fetching them. ``listing_url_pattern`` holds the listing
+    pages the crawl follows (next pages, page templates) to the portal's paging scheme: a "next"
+    link elsewhere (a search, a tag cloud, a calendar) ends paging. The ``listing_urls`` a
+    maintainer wrote are requested whatever it says (the home page is a listing too).
     """
 
     site_id: str
@@ -81,6 +91,15 @@ class SiteProfile:
     def listing_url_regex(self) -> re.Pattern[str] | None:
         """Compiled listing URL pattern, if the profile restricts listings."""
         return re.compile(self.listing_url_pattern) if self.listing_url_pattern else None
+
+    def is_article_url(self, url: str) -> bool:
+        """Whether the URL's path (and query) matches the article pattern."""
+        return bool(self.article_url_regex.search(_path_and_query(url)))
+
+    def is_listing_url(self, url: str) -> bool:
+        """Whether the URL's path (and query) matches the listing pattern (always, without one)."""
+        regex = self.listing_url_regex
+        return regex is None or bool(regex.search(_path_and_query(url)))
 
     @cached_property
     def article_date_regex(self) -> re.Pattern[str] | None:

@@ -2,7 +2,8 @@
 
 Settings:
 
-* ``ARTICLES_DB`` - path of the SQLite file (default ``<ARCHIVE_DIR>/articles.sqlite3``).
+* ``ARTICLES_DB`` - path of the SQLite file (default ``<ARCHIVE_DIR>/articles.sqlite3``,
+  ``crawler/paths.py``).
 * ``ARTICLES_STORE_ENABLED`` - turn storing off (default True).
 
 Counts ``articles/stored`` and ``articles/new``, ``articles/updated``, ``articles/unchanged``.
@@ -21,14 +22,10 @@ from pathlib import Path
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem, NotConfigured
 
+from crawler.paths import ArchivePaths
 from storage.articles import ArticleStore
 
 logger = logging.getLogger(__name__)
-
-
-def articles_db_path(settings) -> Path:
-    """Where the article store lives under these settings."""
-    return Path(settings.get("ARTICLES_DB") or Path(settings["ARCHIVE_DIR"]) / "articles.sqlite3")
 
 
 class ArticleStorePipeline:
@@ -43,7 +40,7 @@ class ArticleStorePipeline:
     def from_crawler(cls, crawler):
         if not crawler.settings.getbool("ARTICLES_STORE_ENABLED", True):
             raise NotConfigured("ARTICLES_STORE_ENABLED is off")
-        return cls(articles_db_path(crawler.settings), crawler.stats)
+        return cls(ArchivePaths.from_settings(crawler.settings).articles_db, crawler.stats)
 
     def open_spider(self) -> None:
         self.store = ArticleStore(self.path)

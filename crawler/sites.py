@@ -1,8 +1,10 @@
-"""Find a site profile by site id or by a URL's domain.
+"""Find a site profile by site id or by a URL's domain, and the spider class of a site.
 
 Profiles live in the site modules under ``spiders/`` (``spiders/<site_id>.py`` defines
-``PROFILE``), so adding a site never touches this package. Loading a site module imports its
-spider class too; the parsing functions themselves stay free of Scrapy.
+``PROFILE``), so adding a site never touches this module. Loading a site module imports its
+spider class, and Scrapy with it: that is why discovery lives here and not in
+``crawler/parsing`` (pure functions from bytes to fields, no Scrapy). Which host belongs to a
+profile is ``crawler/origins.py``'s rule (`within_domains`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import pkgutil
 from functools import cache
 from urllib.parse import urlsplit
 
+from crawler.origins import within_domains
 from crawler.parsing.profile import SiteProfile
 
 SITES_PACKAGE = "spiders"
@@ -57,12 +60,12 @@ def find_profile(site: str | None = None, url: str | None = None) -> SiteProfile
     """The profile named by ``site``, else the one whose domains cover ``url``'s host, else None."""
     if site:
         return load_profile(site)
-    host = (urlsplit(url).hostname or "").lower() if url else ""
+    host = urlsplit(url).hostname if url else None
     if not host:
         return None
     for site_id in site_ids():
         profile = load_profile(site_id)
-        if any(host == domain or host.endswith("." + domain) for domain in profile.domains):
+        if within_domains(host, profile.domains):
             return profile
     return None
 
