@@ -47,6 +47,11 @@ def summarize(stats: dict, elapsed: float) -> dict:
         # Per site: articles parsed, share having each key field (crawler/pipelines/fillrate).
         "fill_rates": rates_from_stats(stats),
         "discovered_by_source": by_prefix("articles/discovered/"),
+        # The portal spider (spiders/portal.py): pages by verdict, articles by the route that
+        # found them, trap stops by kind.
+        "pages_classified": by_prefix("portal/classified/"),
+        "articles_by_route": by_prefix("portal/articles_by_route/"),
+        "trap_stops": by_prefix("portal/traps/"),
         "warc_files": stats.get("warc/files", 0),
         "warc_bytes": stats.get("warc/bytes", 0),
         "warc_records": stats.get("warc/records", 0),
@@ -78,6 +83,13 @@ def format_summary(name: str, reason: str, summary: dict) -> str:
             for site, data in summary.get("fill_rates", {}).items()
         ),
         f"  discovered via    {reasons(summary['discovered_by_source'])}",
+        *(
+            [f"  pages classified  {reasons(summary['pages_classified'])}",
+             f"  articles found by {reasons(summary.get('articles_by_route', {}))}",
+             f"  trap stops        {reasons(summary.get('trap_stops', {}))} "
+             "(see failures.jsonl)"]
+            if summary.get("pages_classified") else []
+        ),
         f"  WARC              {summary['warc_files']} files, {summary['warc_records']} records, "
         f"{summary['warc_bytes'] / 1e6:.2f} MB",
         f"  errors logged     {summary['errors_logged']}",
