@@ -89,9 +89,9 @@ logger = logging.getLogger(__name__)
 SITE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 # A gzip sitemap larger than this once decompressed is refused (a bomb, not a sitemap).
 MAX_SITEMAP_BYTES = 64 * 1024 * 1024
-# URLs of pages found not to be articles, kept for the next crawl (enough for any portal's
-# static pages, polls and tags; more are left to their shape's votes).
-MAX_OTHER_PAGES = 5000
+# URLs of pages found not to be articles (listings, static pages, polls), kept for the next
+# crawl; beyond this many, their shapes' votes decide.
+MAX_NOT_ARTICLES = 20000
 STATE_VERSION = 1
 
 
@@ -172,7 +172,8 @@ class AnyPortalSpider(PortalSpider):
         self.sitemaps: list[str] = []
         self.feeds: list[str] = []
         self.listings: list[str] = []
-        self.other_pages: set[str] = set()
+        self.not_articles: set[str] = set()
+        self.missing: list[str] = []
         self.sample_urls: list[str] = []
         self.revisit_only_known_listings = False
         self.robots: Protego | None = None
@@ -218,7 +219,9 @@ class AnyPortalSpider(PortalSpider):
         self.sitemaps = list(state.get("sitemaps") or [])
         self.feeds = list(state.get("feeds") or [])
         self.listings = list(state.get("listings") or [])
-        self.other_pages = set(state.get("other_pages") or [])
+        self.not_articles = set(state.get("not_articles") or [])
+        # Guessed paths that were missing are not guessed again.
+        self.missing = list(state.get("missing") or [])
         self.sample_urls = list(state.get("sample_urls") or [])
         # After a complete crawl, listings outside those found through menus are not revisited.
         self.revisit_only_known_listings = bool(self.history.incremental
@@ -243,7 +246,8 @@ class AnyPortalSpider(PortalSpider):
             "article_shapes": self.model.shapes_of("article"),
             "listing_shapes": self.model.shapes_of("listing"),
             "shapes": self.model.to_json(),
-            "other_pages": sorted(self.other_pages)[:MAX_OTHER_PAGES],
+            "missing": self.missing,
+            "not_articles": sorted(self.not_articles)[:MAX_NOT_ARTICLES],
         }
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")
@@ -280,7 +284,8 @@ class AnyPortalSpider(PortalSpider):
                              errback=self.robots_failed, priority=20)
         yield self.page_request(self.start_url, "home", priority=15)
         for url in dict.fromkeys([*map(self.site_url, self.profile.sitemap_urls), *self.sitemaps]):
-            yield self.sitemap_request(self.site_url(url))
+            if request := self.sitemap_request(self.site_url(url)):
+                yield request
         for url in dict.fromkeys([*map(self.site_url, self.profile.feed_urls), *self.feeds]):
             if request := self.feed_request(self.site_url(url)):
                 yield request
@@ -298,8 +303,10 @@ class AnyPortalSpider(PortalSpider):
         return scrapy.Request(url, callback=self.parse_page, errback=self.request_failed,
                               priority=priority, meta={"portal_route": route})
 
-    def sitemap_request(self, url: str, probe: bool = False) -> scrapy.Request:
-        """A request for a sitemap (a guessed one fails quietly)."""
+    def sitemap_request(self, url: str, probe: bool = False) -> scrapy.Request | None:
+        """A request for a sitemap (a guessed one fails quietly, and is not guessed again)."""
+        if probe and url in self.missing:
+            return None
         if url not in self.sitemaps and not probe:
             self.sitemaps.append(url)
         return scrapy.Request(url, callback=self.parse_sitemap, priority=10,
@@ -308,7 +315,7 @@ class AnyPortalSpider(PortalSpider):
 
     def feed_request(self, url: str, probe: bool = False) -> scrapy.Request | None:
         """A request for a feed, once per crawl (a guessed one fails quietly)."""
-        if url in self._requested:
+        if url in self._requested or (probe and url in self.missing):
             return None
         self._requested.add(url)
         if url not in self.feeds and not probe:
@@ -323,11 +330,12 @@ class AnyPortalSpider(PortalSpider):
         self.robots = Protego.parse(text)
         sitemaps = [self.rewrite(url) for url in robots_sitemaps(text, response.url)]
         for url in sitemaps:
-            if url not in self.sitemaps:
-                yield self.sitemap_request(url)
+            if url not in self.sitemaps and (request := self.sitemap_request(url)):
+                yield request
         if not sitemaps and not self.sitemaps:
             for path in COMMON_SITEMAP_PATHS:
-                yield self.sitemap_request(self.site_url(path), probe=True)
+                if request := self.sitemap_request(self.site_url(path), probe=True):
+                    yield request
 
     def robots_failed(self, failure) -> None:
         """No robots.txt: nothing forbidden, no sitemap named; probe the common sitemap path."""
@@ -335,11 +343,14 @@ class AnyPortalSpider(PortalSpider):
         self.crawler.stats.inc_value("portal/robots_missing")
         if not self.sitemaps:
             for path in COMMON_SITEMAP_PATHS:
-                self.crawler.engine.crawl(self.sitemap_request(self.site_url(path), probe=True))
+                if request := self.sitemap_request(self.site_url(path), probe=True):
+                    self.crawler.engine.crawl(request)
 
     def probe_missing(self, failure) -> None:
         """A guessed sitemap or feed path that the site does not have: counted, not a failure."""
         self.crawler.stats.inc_value("portal/probes/missing")
+        if failure.request.url not in self.missing:
+            self.missing.append(failure.request.url)
         logger.debug("No %s on this site", failure.request.url)
 
     def parse_sitemap(self, response: Response):
@@ -411,8 +422,8 @@ class AnyPortalSpider(PortalSpider):
             self.trap(url, reason, f"a {source} URL")
             return None
         kind = self.model.kind_of(url)
-        if url in self.other_pages or kind == "other":
-            self.crawler.stats.inc_value("portal/links/skipped_other")
+        if kind == "other" or (url in self.not_articles and url not in self.listings):
+            self.crawler.stats.inc_value("portal/links/skipped_not_article")
             return None
         if kind == "listing":
             return self.listing_request(url, "listing")
@@ -422,10 +433,14 @@ class AnyPortalSpider(PortalSpider):
             request.meta["portal_route"] = source
         return request
 
-    def listing_request(self, url: str, route: str) -> scrapy.Request | None:
-        """A listing (or a page of unknown kind) to fetch and classify."""
-        if self.revisit_only_known_listings and url not in self.listings and not (
-                route == "pagination"):
+    def listing_request(self, url: str, route: str, paging: bool = False) -> scrapy.Request | None:
+        """A listing (or a page of unknown kind) to fetch and classify.
+
+        After a complete crawl only the listings found through the home page's menus are
+        revisited, with their next pages (``paging``), and no other page known not to be an
+        article.
+        """
+        if self.revisit_only_known_listings and url not in self.listings and not paging:
             self.crawler.stats.inc_value("portal/links/listing_not_revisited")
             return None
         return self.page_request(url, route)
@@ -462,8 +477,8 @@ class AnyPortalSpider(PortalSpider):
             self.crawler.stats.inc_value("portal/links/left_to_paging")
             return None
         kind = self.model.kind_of(url)
-        if url in self.other_pages or kind == "other":
-            self.crawler.stats.inc_value("portal/links/skipped_other")
+        if kind == "other" or (url in self.not_articles and url not in self.listings):
+            self.crawler.stats.inc_value("portal/links/skipped_not_article")
             return None
         if kind == "article" or (kind is None and looks_like_article_url(url)):
             return self.article_request(url, route)
@@ -509,6 +524,7 @@ class AnyPortalSpider(PortalSpider):
             yield from self.article_found(response, html)
             link_route = "article-link"
         elif verdict.kind == "listing":
+            self.not_articles.add(response.url)
             if response.url not in self.listings and (
                     response.url == self.start_url or response.meta.get("portal_menu")):
                 # The home page and the sections its menus name: what the next crawl revisits.
@@ -518,13 +534,13 @@ class AnyPortalSpider(PortalSpider):
             yield from self.follow_listing(response, tree, links)
             link_route = "listing"
         else:
-            self.other_pages.add(response.url)
+            self.not_articles.add(response.url)
             link_route = "other"
         for link in links:
             request = self.route_link(link.url, "home" if response.url == self.start_url
                                       else link_route)
             if request is not None:
-                if link.in_menu and verdict.kind != "article":
+                if link.in_menu and response.url == self.start_url:
                     request.meta["portal_menu"] = True
                 yield request
 
@@ -564,7 +580,7 @@ class AnyPortalSpider(PortalSpider):
                 self.trap(next_url, reason, "the next page of a listing")
                 continue
             self._routed.add(next_url)
-            if request := self.listing_request(next_url, "pagination"):
+            if request := self.listing_request(next_url, "pagination", paging=True):
                 requests.append(request)
         return requests
 
