@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -202,3 +203,24 @@ def better_than_generic(learned: list[dict], generic: list[dict]) -> bool:
     if mine_noise >= their_noise:
         return False
     return text_size(learned) >= 0.7 * (text_size(generic) - 80 * their_noise)
+
+
+def next_link_selector(tree: LexborHTMLParser, page_url: str, next_url: str) -> str | None:
+    """A CSS selector for the link of a listing page that leads to ``next_url``.
+
+    ``rel=next`` first, then the link's own class (``a.next``), then "the last link of the
+    paging box" (``div.paging a:last-of-type``, the "Tiếp »" of old portals).
+    """
+    for node in tree.css("link[rel=next][href], a[href]"):
+        if urljoin(page_url, (node.attributes.get("href") or "").strip()) != next_url:
+            continue
+        if (node.attributes.get("rel") or "").lower() == "next":
+            return f"{node.tag}[rel=next]"
+        if own := css_of(node):
+            return own
+        parent = node.parent
+        box = css_of(parent) if parent is not None else None
+        anchors = parent.css("a") if parent is not None else []
+        if box and anchors and anchors[-1].mem_id == node.mem_id:
+            return f"{box} a:last-of-type"
+    return None

@@ -53,6 +53,7 @@ import logging
 import os
 import re
 import zlib
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -82,7 +83,13 @@ from spiders.discovery import (
     robots_sitemaps,
     trap_reason,
 )
-from spiders.learn import LearnedSelectors, agree, better_than_generic, page_selectors
+from spiders.learn import (
+    LearnedSelectors,
+    agree,
+    better_than_generic,
+    next_link_selector,
+    page_selectors,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -174,6 +181,8 @@ class AnyPortalSpider(PortalSpider):
         self.listings: list[str] = []
         self.not_articles: set[str] = set()
         self.missing: list[str] = []
+        # The CSS selectors of the "next page" links followed, for the draft profile.
+        self.next_selectors: Counter[str] = Counter()
         self.sample_urls: list[str] = []
         self.revisit_only_known_listings = False
         self.robots: Protego | None = None
@@ -223,6 +232,7 @@ class AnyPortalSpider(PortalSpider):
         # Guessed paths that were missing are not guessed again.
         self.missing = list(state.get("missing") or [])
         self.sample_urls = list(state.get("sample_urls") or [])
+        self.next_selectors.update({s: 1 for s in state.get("next_page_selectors") or []})
         # After a complete crawl, listings outside those found through menus are not revisited.
         self.revisit_only_known_listings = bool(self.history.incremental
                                                 and self.history.last_run and self.listings)
@@ -247,6 +257,7 @@ class AnyPortalSpider(PortalSpider):
             "listing_shapes": self.model.shapes_of("listing"),
             "shapes": self.model.to_json(),
             "missing": self.missing,
+            "next_page_selectors": [s for s, _ in self.next_selectors.most_common(3)],
             "not_articles": sorted(self.not_articles)[:MAX_NOT_ARTICLES],
         }
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -559,7 +570,15 @@ class AnyPortalSpider(PortalSpider):
                 candidates.append(candidate)
         signature = frozenset(candidates)
         seen = self._signatures.setdefault(chain, set())
-        nexts = [clean_url(self.rewrite(u))[0] for u in next_pages(tree, url, links)]
+        nexts = []
+        for next_url in next_pages(tree, url, links):
+            next_url = clean_url(self.rewrite(next_url))[0]
+            if not self.origins.allows(next_url) or next_url in self._requested:
+                continue
+            if reason := trap_reason(next_url):
+                self.trap(next_url, reason, "the next page of a listing")
+                continue
+            nexts.append(next_url)
         if signature and signature in seen:
             self.trap(url, "paging", "repeats the links of an earlier page of this listing")
             return []
@@ -572,13 +591,10 @@ class AnyPortalSpider(PortalSpider):
         if number >= self.max_listing_pages and nexts:
             self.trap(nexts[0], "paging", f"page {number + 1}: PORTAL_MAX_LISTING_PAGES reached")
             return []
+        if nexts and (selector := next_link_selector(tree, url, nexts[0])):
+            self.next_selectors[selector] += 1
         requests = []
         for next_url in nexts:
-            if not self.origins.allows(next_url) or next_url in self._requested:
-                continue
-            if reason := trap_reason(next_url):
-                self.trap(next_url, reason, "the next page of a listing")
-                continue
             self._routed.add(next_url)
             if request := self.listing_request(next_url, "pagination", paging=True):
                 requests.append(request)
