@@ -114,6 +114,12 @@ FAILED_ARTICLES_MAX_DAYS = 32
 # FAILURES_FILE = "archive/failures.jsonl"  (default: <ARCHIVE_DIR>/failures.jsonl)
 # CRAWL_SUMMARY_FILE = "archive/last-crawl.json"  (default: <ARCHIVE_DIR>/last-crawl.json)
 
+# --- The portal spider (scrapy crawl portal: sites with no profile, spiders/portal.py) ----------
+# Article pages read by the generic path before the site's selectors are decided.
+PORTAL_SAMPLE_PAGES = 6
+# Pages followed in one listing: beyond, an endless `?page=` is a trap (reported in failures.jsonl).
+PORTAL_MAX_LISTING_PAGES = 500
+
 # --- Articles -------------------------------------------------------------------------------------
 ITEM_PIPELINES = {
     # Before validation: fill rates count every parsed article (see `scrapy sitecheck`).

@@ -290,8 +290,7 @@ class PortalSpider(scrapy.Spider):
             return None
         history = self.history
         known = url in history.known
-        if known and not (history.incremental and history.changed_since_fetch(
-                url, lastmod, has_sitemaps=bool(self.profile.sitemap_urls))):
+        if known and not (history.incremental and self.known_article_changed(url, lastmod)):
             if url not in self._known_skipped:
                 self._known_skipped.add(url)
                 self.crawler.stats.inc_value("articles/skipped/known")
@@ -313,6 +312,11 @@ class PortalSpider(scrapy.Spider):
             url, callback=self.parse_article, errback=self.request_failed, priority=5,
             headers=headers, meta=meta,
         )
+
+    def known_article_changed(self, url: str, lastmod: str | None) -> bool:
+        """Whether an article already stored may have changed (a hook: see the module docstring)."""
+        return self.history.changed_since_fetch(
+            url, lastmod, has_sitemaps=bool(self.profile.sitemap_urls))
 
     def retry_request(self, url: str) -> scrapy.Request | None:
         """A request for an article an earlier crawl failed to store, or None.
@@ -541,7 +545,7 @@ class PortalSpider(scrapy.Spider):
         fetched = datetime.now(timezone.utc).isoformat(timespec="seconds")
         content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
         try:
-            record = extract_with_profile(response.body, response.url, self.profile, content_type)
+            record = self.extract_record(response.body, response.url, content_type)
         except Exception as error:  # one broken page must never stop the crawl
             self.crawler.stats.inc_value("articles/dropped/parse_error")
             logger.exception("Could not parse article %s: %s", response.url, error)
@@ -575,6 +579,10 @@ class PortalSpider(scrapy.Spider):
             for src in images:
                 if request := self.asset_request(src):
                     yield request
+
+    def extract_record(self, body: bytes, url: str, content_type: str | None) -> dict:
+        """The Article fields of one page (a hook: the portal spider reads with what it learned)."""
+        return extract_with_profile(body, url, self.profile, content_type)
 
     def archive_metadata(self, response: Response, fields: dict) -> None:
         """Ask the WARC writer for a ``metadata`` record about this response (outlinks, …)."""

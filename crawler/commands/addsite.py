@@ -15,6 +15,13 @@ a page from a WARC file or the web is refused, with its URL (and record), when l
 A bad site id or URL, a page that cannot be had, a folder that cannot be written: one line and
 exit code 2 (``crawler/cli.py``).
 
+``scrapy addsite SITE_ID --from-crawl ARCHIVE_DIR`` writes the draft profile a ``scrapy crawl
+portal`` of the site learned (``ARCHIVE_DIR/portal/<site>.json``: sitemaps, feeds, listings, the
+article and listing URL shapes, the selectors, the next-page links) with two of the crawl's
+article pages and one listing page, taken from its WARC files, as fixtures; ``expected.json`` is
+filled from the draft's own reading, for the maintainer to check (``--learned`` names the crawled
+site when the archive holds several).
+
 Settings: ``ADDSITE_SPIDERS_DIR`` - where site modules go (default ``spiders``);
 ``ADDSITE_FIXTURES_DIR`` - where fixture folders go (default ``tests/sites``); ``USER_AGENT``;
 ``DOWNLOAD_MAXSIZE`` - the cap on a page fetched or read from a WARC file, as in a crawl.
@@ -56,6 +63,7 @@ from crawler.sitefixtures import (
     save_page,
     write_expected,
 )
+from spiders.classify import shape_regex
 from storage.payload import (
     PayloadError,
     PayloadTooLarge,
@@ -265,6 +273,10 @@ class Command(OfflineCommand):
         source.add_argument("--from-file", type=Path, help="the article page, saved (.gz too)")
         source.add_argument("--from-warc", type=Path,
                             help="a WARC file holding the pages (article, listing, refresh)")
+        source.add_argument("--from-crawl", type=Path, metavar="ARCHIVE_DIR",
+                            help="write the draft profile a `scrapy crawl portal` learned")
+        parser.add_argument("--learned", metavar="SITE",
+                            help="with --from-crawl: the crawled site (when there are several)")
         parser.add_argument("--listing", help="the URL of a listing page to save too")
         parser.add_argument("--listing-file", type=Path, help="the listing page, saved")
         parser.add_argument("--refresh", action="store_true",
@@ -279,6 +291,16 @@ class Command(OfflineCommand):
             raise InputError(f"site id {site_id!r}: lower-case letters, digits and _ only, "
                              "starting with a letter")
         url = args[1] if len(args) > 1 else None
+        if opts.from_crawl is not None:
+            spiders_dir = Path(self.settings.get("ADDSITE_SPIDERS_DIR") or "spiders")
+            folder = Path(self.settings.get("ADDSITE_FIXTURES_DIR") or "tests/sites") / site_id
+            try:
+                self._from_crawl(site_id, opts.from_crawl, opts.learned,
+                                 spiders_dir / f"{site_id}.py", folder)
+            except (AddSiteError, FixtureError) as error:
+                print(f"scrapy addsite: {error}", file=sys.stderr)
+                self.exitcode = 2
+            return
         if url is None and not opts.refresh:
             raise UsageError("give the URL of an article page of the site")
         for name, value in (("URL", url), ("--listing", opts.listing)):
@@ -361,3 +383,165 @@ class Command(OfflineCommand):
                         print(f"  {field}: expected {value!r}, now {record.get(field)!r}")
                 if record["fallback"]:
                     print(f"  the profile's selectors miss {', '.join(record['fallback'])}")
+
+    def _from_crawl(self, site_id: str, archive: Path, learned: str | None, module_path: Path,
+                    folder: Path) -> None:
+        state = learned_state(archive, learned)
+        if module_path.exists():
+            raise AddSiteError(f"{module_path} exists already: not overwritten")
+        if folder.exists() and page_names(folder):
+            raise AddSiteError(f"{folder} holds saved pages already: not overwritten")
+        source = render_draft_profile(site_id, state)
+        warc_dir = archive / "warc"
+        max_size = self.settings.getint("DOWNLOAD_MAXSIZE")
+        articles = [page_from_warcs(f"article-{n}", url, warc_dir, max_size)
+                    for n, url in enumerate(state.get("sample_urls", [])[:2], 1)]
+        listings = state.get("listings") or []
+        listing_url = listings[1] if len(listings) > 1 else (listings[0] if listings else None)
+        if not articles or listing_url is None:
+            raise AddSiteError(f"{archive}: the crawl learned no article or listing page")
+        listing = page_from_warcs("listing-1", listing_url, warc_dir, max_size)
+        module_path.parent.mkdir(parents=True, exist_ok=True)
+        module_path.write_text(source, encoding="utf-8")
+        written = [module_path]
+        spider = site_spider(load_site_module(module_path), site_id)
+        expected = {"site": site_id, "articles": {}, "listings": {},
+                    "note": "filled from the draft profile's reading: check every field"}
+        for page in articles:
+            written += save_page(folder, page, note="saved by scrapy addsite --from-crawl")
+            record = extract_with_profile(page.body, page.url, spider.profile, page.content_type)
+            expected["articles"][page.name] = expected_article(record)
+        written += save_page(folder, listing, note="saved by scrapy addsite --from-crawl")
+        links, next_page = read_listing(spider, listing)
+        expected["listings"][listing.name] = {"url": listing.url,
+                                              **expected_listing(links, next_page)}
+        written.append(write_expected(folder, expected))
+        for path in written:
+            print(f"wrote {path}")
+        print(f"Next: check {folder / 'expected.json'} and {module_path}, then run: "
+              f".venv/bin/python -m pytest tests/test_sites.py -k {site_id}")
+
+
+def learned_state(archive: Path, learned: str | None) -> dict:
+    """What a portal crawl into ``archive`` learned (``archive/portal/<site>.json``)."""
+    directory = archive / "portal"
+    files = sorted(directory.glob("*.json")) if directory.is_dir() else []
+    if learned:
+        files = [path for path in files if path.stem == learned]
+    if len(files) != 1:
+        names = ", ".join(path.stem for path in sorted(directory.glob("*.json"))) or "none"
+        raise AddSiteError(f"{archive}: give --learned SITE, one of the crawled sites: {names}"
+                           if len(files) > 1 or learned else
+                           f"{archive}: no `scrapy crawl portal` learned anything here "
+                           f"({directory} holds no <site>.json)")
+    try:
+        return json.loads(files[0].read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise AddSiteError(f"{files[0]}: unreadable: {error}") from error
+
+
+def page_from_warcs(name: str, url: str, warc_dir: Path, max_size: int) -> SavedPage:
+    """The last response for ``url`` in the WARC files of ``warc_dir`` (decoded under the cap)."""
+    found = None
+    for warc in sorted(warc_dir.glob("*.warc.gz")):
+        try:
+            found = page_from_warc(name, url, warc, max_size)
+        except AddSiteError:
+            continue
+    if found is None:
+        raise AddSiteError(f"{warc_dir}: no response for {url}")
+    return found
+
+
+def _path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def _alternatives(shapes: list[str]) -> str | None:
+    if not shapes:
+        return None
+    regexes = [shape_regex(shape) for shape in shapes]
+    return "(?i)" + (regexes[0] if len(regexes) == 1 else "|".join(f"(?:{r})" for r in regexes))
+
+
+def _date_pattern(shapes: list[str]) -> str | None:
+    """``year``/``month`` (and ``day``) groups when every article shape starts with them."""
+    if not shapes or not all(re.match(r"^/D4/D2/", shape) for shape in shapes):
+        return None
+    if all(re.match(r"^/D4/D2/D2/", shape) for shape in shapes):
+        return r"^/(?P<year>\d{4})/(?P<month>\d{2})/(?P<day>\d{2})/"
+    return r"^/(?P<year>\d{4})/(?P<month>\d{2})/"
+
+
+def render_draft_profile(site_id: str, state: dict) -> str:
+    """Source of a draft ``spiders/<site_id>.py`` from a portal crawl's learned state."""
+    from spiders.learn import IMAGE_BLOCKS, IMAGE_CAPTIONS
+
+    base = urlsplit(state["base_url"])
+    host = (base.hostname or "").lower()
+    domains = state.get("domains") or [host.removeprefix("www.")]
+    selectors = state.get("selectors") or {}
+    article_pattern = _alternatives(state.get("article_shapes") or [])
+    if article_pattern is None:
+        raise AddSiteError("the crawl decided no article URL shape (too few articles?)")
+    listing_pattern = _alternatives(state.get("listing_shapes") or [])
+    date_pattern = _date_pattern(state.get("article_shapes") or [])
+
+    def paths(key: str) -> str:
+        items = [_path_of(url) for url in state.get(key) or []]
+        return "(" + "".join(f"{_py(item)}, " for item in items).rstrip(" ") + ")"
+
+    def one(name: str, default: str = "") -> str:
+        value = selectors.get(name)
+        return f"({_py(value)},)" if value else f"({default})"
+
+    def many(values) -> str:
+        return "(" + "".join(f"{_py(v)}, " for v in values).rstrip(" ") + ")"
+
+    class_name = "".join(word.capitalize() for word in site_id.split("_")) + "Spider"
+    how = ("its articles were read with these selectors" if state.get("extraction") == "profile"
+           else "its articles were read with the generic path, which read the sample pages "
+                "better than these selectors")
+    return f'''"""{state.get("name") or host}: a draft profile learned by `scrapy crawl portal`.
+
+Written by ``scrapy addsite {site_id} --from-crawl`` from what the crawl of
+{state.get("start_url")} learned ({how}). Check every
+selector and pattern against the saved pages in ``tests/sites/{site_id}/`` and correct
+``expected.json`` there; say here what is special about the site's pages.
+"""
+
+from __future__ import annotations
+
+from crawler.parsing.profile import SiteProfile
+from spiders.base import PortalSpider
+
+PROFILE = SiteProfile(
+    site_id={_py(site_id)},
+    name={_py((state.get("name") or host)[:60])},
+    domains={many(domains)},
+    base_url={_py(state["base_url"])},
+    sitemap_urls={paths("sitemaps")},
+    feed_urls={paths("feeds")},
+    listing_urls={paths("listings")},
+    article_url_pattern={_py_regex(article_pattern)},
+    article_date_pattern={_py_regex(date_pattern) if date_pattern else None},
+    listing_url_pattern={_py_regex(listing_pattern) if listing_pattern else None},
+    listing_article_links=("a[href]",),
+    listing_next_page={many(state.get("next_page_selectors") or [])},
+    title={one("title", '"h1",')},
+    lead={one("lead")},
+    body={one("body", '"article",')},
+    published={one("published")},  # metadata (JSON-LD, article:published_time) needs none
+    image_blocks={many(IMAGE_BLOCKS)},
+    image_caption={many(IMAGE_CAPTIONS)},
+    remove={many(selectors.get("remove") or [])},
+)
+
+
+class {class_name}(PortalSpider):
+    """Crawl {host} (draft: learned by the portal spider)."""
+
+    name = {_py(site_id)}
+    profile = PROFILE
+'''

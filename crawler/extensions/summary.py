@@ -136,6 +136,11 @@ def summarize(stats: dict, elapsed: float) -> dict:
             "pending": sum(by_prefix(stats, "failed_articles/pending/").values()),
             "pending_by_reason": by_prefix(stats, "failed_articles/pending/"),
         },
+        # The portal spider (spiders/portal.py): pages by verdict, articles by the route that
+        # found them, trap stops by kind.
+        "pages_classified": by_prefix(stats, "portal/classified/"),
+        "articles_by_route": by_prefix(stats, "portal/articles_by_route/"),
+        "trap_stops": by_prefix(stats, "portal/traps/"),
         "warc_files": stats.get("warc/files", 0),
         "warc_bytes": stats.get("warc/bytes", 0),
         "warc_records": stats.get("warc/records", 0),
@@ -177,6 +182,13 @@ def format_summary(name: str, reason: str, summary: dict) -> str:
             for site, data in summary.get("fill_rates", {}).items()
         ),
         f"  discovered via    {reasons(summary['discovered_by_source'])}",
+        *(
+            [f"  pages classified  {reasons(summary['pages_classified'])}",
+             f"  articles found by {reasons(summary.get('articles_by_route', {}))}",
+             f"  trap stops        {reasons(summary.get('trap_stops', {}))} "
+             "(see failures.jsonl)"]
+            if summary.get("pages_classified") else []
+        ),
         f"  WARC              {summary['warc_files']} files, {summary['warc_records']} records, "
         f"{summary['warc_bytes'] / 1e6:.2f} MB",
         f"  errors logged     {summary['errors_logged']}",

@@ -45,7 +45,8 @@ class FetchStateMiddleware:
         self.path = path
         self.stats = stats
         self.spider = spider
-        self.spider_name = spider.name
+        # The portal spider crawls many sites under one name; its runs are kept per site.
+        self.spider_name = getattr(spider, "crawl_key", None) or spider.name
         self.run_id = uuid.uuid4().hex
         self.store: ArticleStore | None = None
 

@@ -17,6 +17,7 @@ from twisted.internet import reactor
 from tests.replica.content import build_site
 from tests.replica.faults import KINDS, FaultPlan
 from tests.replica.hostile import HostilePlan
+from tests.replica.layouts import DEFAULT_LAYOUT, LAYOUT_NAMES, LAYOUTS
 from tests.replica.server import listen
 
 
@@ -49,6 +50,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--hostile-port", type=int, metavar="PORT",
         help="hostile mode: pages also lead to other origins, PORT among them (see hostile.py)",
     )
+    parser.add_argument(
+        "--layout", choices=LAYOUT_NAMES, default=DEFAULT_LAYOUT,
+        help="the CMS family whose pages serve the content (default: %(default)s, the Báo Nam "
+        "Định layout); " + "; ".join(f"{name}: {cls.summary}" for name, cls in LAYOUTS.items()),
+    )
     parser.add_argument("--port-file", type=Path, help="write the bound port here once listening")
     return parser.parse_args(argv)
 
@@ -70,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         return build_site(seed=args.seed, articles=args.articles, edition=number)
 
     hostile = HostilePlan(args.hostile_port) if args.hostile_port is not None else None
-    port = listen(site, args.port, args.host, faults, edition, hostile).getHost().port
+    port = listen(site, args.port, args.host, faults, edition, hostile, args.layout).getHost().port
     host = f"[{args.host}]" if ":" in args.host else args.host
 
     def announce() -> None:

@@ -36,12 +36,15 @@ class ReplicaProcess:
         faults: list[str] | None = None,
         edition: int = 1,
         extra_args: list[str] | None = None,
+        layout: str | None = None,
     ) -> None:
         """Describe the server to run; nothing starts until `start()` or `with`.
 
         `faults` are `--fault` rules (`KIND[:RATE][@PATTERN]`, see `faults.py`); `extra_args`
-        go to the command line as they are (e.g. `["--slow-seconds", "2"]`).
+        go to the command line as they are (e.g. `["--slow-seconds", "2"]`); `layout` is a
+        `--layout` name (`tests/replica/layouts/`), None for the default.
         """
+        self.layout = layout
         self.faults = list(faults or [])
         self.edition = edition
         self.extra_args = list(extra_args or [])
@@ -80,6 +83,8 @@ class ReplicaProcess:
         command += ["--host", self.host, "--seed", str(self.seed)]
         command += ["--articles", str(self.articles), "--port-file", str(port_file)]
         command += ["--edition", str(self.edition), *self.extra_args]
+        if self.layout:
+            command += ["--layout", self.layout]
         for fault in self.faults:
             command += ["--fault", fault]
         with (workdir / "stdout").open("wb") as stdout, (workdir / "stderr").open("wb") as stderr:

@@ -38,6 +38,7 @@ from tests.replica import pages
 from tests.replica.content import ArticleSpec, Site
 from tests.replica.faults import FaultPlan
 from tests.replica.hostile import HostilePlan
+from tests.replica.layouts import DEFAULT_LAYOUT, make_layout
 
 SERVER_NAME = b"replica-nginx"
 HTML = "text/html; charset=utf-8"
@@ -91,10 +92,15 @@ class Representation:
 class Router:
     """Maps a path to its representation on one origin; renders and caches on first use."""
 
-    def __init__(self, site: Site, hostile: HostilePlan | None = None) -> None:
+    def __init__(
+        self, site: Site, hostile: HostilePlan | None = None, layout: str = DEFAULT_LAYOUT
+    ) -> None:
         """Index what the site serves; nothing is rendered yet."""
         self.site = site
         self.hostile = hostile
+        # Another CMS family's pages for the same content (tests/replica/layouts/), if chosen.
+        self.layout_name = layout
+        self.layout = make_layout(layout, site)
         self.newest = max(article.modified for article in site.articles)
         self.images = {image.src: article for article in site.articles for image in article.images}
         self._cache: OrderedDict[str, dict[str | None, Representation]] = OrderedDict()
@@ -122,6 +128,12 @@ class Router:
         return rendered
 
     def _render(self, origin: str, path: str) -> Representation | None:
+        if self.layout is not None:
+            page = self.layout.render(origin, path)
+            if page is None:
+                return None
+            return Representation.build(page.status, page.content_type, page.modified or
+                                        self.newest, page.body, page.compress)
         site = self.site
         article = site.article_by_path(path)
         if article is not None:
@@ -245,6 +257,9 @@ class ReplicaResource(resource.Resource):
         path = request.path.decode("utf-8", "replace")
         if path.startswith("/__replica__/"):
             return self._control(request, path)
+        if self.router.layout is not None and b"?" in request.uri:
+            # The other layouts route on the query too (`newsdetail.asp?NewsID=`).
+            path = request.uri.decode("utf-8", "replace")
         self.requests[path] += 1
         self.origins[_origin(request)] += 1
         if request.method not in (b"GET", b"HEAD"):
@@ -447,7 +462,7 @@ class ReplicaResource(resource.Resource):
             return self._send(request, body, JSON, self._newest_http_date)
         elif path == "/__replica__/edition" and self.editions is not None:
             edition = int(request.args.get(b"n", [b"1"])[0])
-            self.router = Router(self.editions(edition), self.hostile)
+            self.router = Router(self.editions(edition), self.hostile, self.router.layout_name)
             self.requests.clear()
             self.origins.clear()
         elif path != "/__replica__/stats":
@@ -483,9 +498,13 @@ def make_factory(
     faults: FaultPlan | None = None,
     editions: Callable[[int], Site] | None = None,
     hostile: HostilePlan | None = None,
+    layout: str = DEFAULT_LAYOUT,
 ) -> QuietSite:
-    """Return the protocol factory serving `site`."""
-    factory = QuietSite(ReplicaResource(site, faults, editions, hostile))
+    """Return the protocol factory serving `site` in `layout`."""
+    resource_ = ReplicaResource(site, faults, editions, hostile)
+    if layout != DEFAULT_LAYOUT:
+        resource_.router = Router(site, hostile, layout)
+    factory = QuietSite(resource_)
     factory.displayTracebacks = False
     return factory
 
@@ -497,13 +516,14 @@ def listen(
     faults: FaultPlan | None = None,
     editions: Callable[[int], Site] | None = None,
     hostile: HostilePlan | None = None,
+    layout: str = DEFAULT_LAYOUT,
 ) -> IListeningPort:
     """Start listening on `host:port` (0 = any free port); the reactor must run to serve."""
     # Imported here: importing the reactor installs the default one, which would stop a test
     # process that imports this module from installing Scrapy's asyncio reactor later.
     from twisted.internet import reactor
 
-    factory = make_factory(site, faults, editions, hostile)
+    factory = make_factory(site, faults, editions, hostile, layout)
     return reactor.listenTCP(port, factory, interface=host)
 
 
