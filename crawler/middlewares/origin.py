@@ -47,6 +47,14 @@ from crawler.origins import SiteOrigins, origin_of, origin_text
 logger = logging.getLogger(__name__)
 
 
+def spider_origins(spider) -> SiteOrigins | None:
+    """What the spider counts as on-site: its ``origins``, else its ``allowed_domains``."""
+    origins = getattr(spider, "origins", None)
+    if origins is None and getattr(spider, "allowed_domains", None):
+        origins = SiteOrigins(tuple(d.lower() for d in spider.allowed_domains))
+    return origins
+
+
 class OriginGuardMiddleware:
     """Drop, count and (for start URLs and redirects) report requests to other origins."""
 
@@ -64,12 +72,9 @@ class OriginGuardMiddleware:
         return middleware
 
     def spider_opened(self, spider) -> None:
-        origins = getattr(spider, "origins", None)
-        if origins is None and getattr(spider, "allowed_domains", None):
-            origins = SiteOrigins(tuple(d.lower() for d in spider.allowed_domains))
-        self.origins = origins
-        if origins is not None:
-            logger.info("On-site: %s", origins.describe())
+        self.origins = spider_origins(spider)
+        if self.origins is not None:
+            logger.info("On-site: %s", self.origins.describe())
 
     def request_scheduled(self, request) -> None:
         """Drop a request to another origin before the scheduler queues it."""
@@ -129,10 +134,7 @@ class OriginRedirectMiddleware:
         return middleware
 
     def spider_opened(self, spider) -> None:
-        origins = getattr(spider, "origins", None)
-        if origins is None and getattr(spider, "allowed_domains", None):
-            origins = SiteOrigins(tuple(d.lower() for d in spider.allowed_domains))
-        self.origins = origins
+        self.origins = spider_origins(spider)
 
     def process_response(self, request, response):
         if (
