@@ -351,11 +351,8 @@ class Command(OfflineCommand):
             articles, next_page = read_listing(spider, listing)
             expected["listings"][listing.name] = {"url": listing.url,
                                                   **expected_listing(articles, next_page)}
-        written.append(write_expected(folder, expected))
-        for path in written:
-            print(f"wrote {path}")
-        print(f"Next: correct {folder / 'expected.json'} and the selectors in {module_path}, "
-              f"then run: .venv/bin/python -m pytest tests/test_sites.py -k {site_id}")
+        finish(folder, expected, written,
+               f"correct {folder / 'expected.json'} and the selectors in {module_path}", site_id)
 
     def _refresh(self, site_id: str, module_path: Path, folder: Path,
                  opts: argparse.Namespace) -> None:
@@ -415,11 +412,8 @@ class Command(OfflineCommand):
         links, next_page = read_listing(spider, listing)
         expected["listings"][listing.name] = {"url": listing.url,
                                               **expected_listing(links, next_page)}
-        written.append(write_expected(folder, expected))
-        for path in written:
-            print(f"wrote {path}")
-        print(f"Next: check {folder / 'expected.json'} and {module_path}, then run: "
-              f".venv/bin/python -m pytest tests/test_sites.py -k {site_id}")
+        finish(folder, expected, written,
+               f"check {folder / 'expected.json'} and {module_path}", site_id)
 
 
 def learned_state(archive: Path, learned: str | None) -> dict:
@@ -438,6 +432,14 @@ def learned_state(archive: Path, learned: str | None) -> dict:
         return json.loads(files[0].read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise AddSiteError(f"{files[0]}: unreadable: {error}") from error
+
+
+def finish(folder: Path, expected: dict, written: list[Path], todo: str, site_id: str) -> None:
+    """Write ``expected.json``, list what was written and say what the maintainer does next."""
+    written.append(write_expected(folder, expected))
+    for path in written:
+        print(f"wrote {path}")
+    print(f"Next: {todo}, then run: .venv/bin/python -m pytest tests/test_sites.py -k {site_id}")
 
 
 def page_from_warcs(name: str, url: str, warc_dir: Path, max_size: int) -> SavedPage:
