@@ -477,7 +477,11 @@ def _date_pattern(shapes: list[str]) -> str | None:
 
 
 def render_draft_profile(site_id: str, state: dict) -> str:
-    """Source of a draft ``spiders/<site_id>.py`` from a portal crawl's learned state."""
+    """Source of a draft ``spiders/<site_id>.py`` from a portal crawl's learned state.
+
+    Long because most of it is the module's text as a template: one field a line, read as the
+    file it writes, which a split into helpers would only scatter.
+    """
     from spiders.learn import IMAGE_BLOCKS, IMAGE_CAPTIONS
 
     base = urlsplit(state["base_url"])
