@@ -170,7 +170,8 @@ class PortalSpider(scrapy.Spider):
         settings = crawler.settings
         paths = ArchivePaths.from_settings(settings)
         spider.archive_images = settings.getbool("ARCHIVE_IMAGES")
-        spider.download_maxsize = settings.getint("DOWNLOAD_MAXSIZE")
+        # Not `download_maxsize`: Scrapy reads a spider attribute of that name as its own setting.
+        spider.payload_max_size = settings.getint("DOWNLOAD_MAXSIZE")
         spider.history_source = HistorySource(
             paths.articles_db,
             incremental=settings.getbool("INCREMENTAL", True),
@@ -428,7 +429,7 @@ class PortalSpider(scrapy.Spider):
         if not gzip_magic_number(response):
             return response.body
         # As Scrapy's SitemapSpider: the crawl's cap, or the request's own.
-        max_size = response.meta.get("download_maxsize", self.download_maxsize)
+        max_size = response.meta.get("download_maxsize", self.payload_max_size)
         return decode_content(response.body, ["gzip"], max_size)
 
     def _refuse_xml(self, response: Response, kind: str, reason: str, error: Exception) -> None:
