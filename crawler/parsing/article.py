@@ -296,7 +296,7 @@ def extract_with_profile(
         lead_source = "meta" if lead else None
     if profile is None:
         published, modified = pagedates.find_dates(
-            page, html, metas, ld_objects,
+            page, metas, ld_objects,
             pagedates.page_signals(url, attribute(page.root, "lang"), metas),
             parsed.canonical[0].strip() if parsed.canonical else None,
         )
@@ -397,8 +397,12 @@ def _read_body(
         container = _first(page, profile.selectors["body"])
         removals = profile.selectors["remove"]
     else:
+        page_body = page.body
         blocks = generic.drop_link_headlines(
-            generic.main_text_blocks(decode_html(html, content_type), links.url),
+            generic.main_text_blocks(
+                decode_html(html, content_type), links.url,
+                len(page_body.text()) if page_body is not None else None,
+            ),
             generic.link_headlines(page),
         )
         # Images and captions still come from the tree; its text only when trafilatura has none.

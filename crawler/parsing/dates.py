@@ -60,6 +60,8 @@ _ISO_DATETIME_RE = re.compile(
     r"(?![\d:])"
 )
 
+# Two-digit years up to this one are 20xx, later ones 19xx.
+_SHORT_YEAR_PIVOT = 40
 # Years before this are another calendar's (Solar Hijri 1399, Hijri 1441) or a typo, never a
 # news article's.
 MIN_YEAR = 1900
@@ -84,7 +86,12 @@ _WORDED_DATE_RE = re.compile(
     r"(?<!\d)(?P<day>\d{1,2})\s*tháng\s*(?P<month>\d{1,2})\s*(?:,|năm)?\s*(?P<year>\d{4})(?!\d)",
     re.IGNORECASE,
 )
-_DATE_PATTERNS = (_DMY_RE, _YMD_RE, _WORDED_DATE_RE)
+# German-style dates with a two-digit year: 8.5.12, 02.12.19 (dots only: with slashes or dashes
+# two-digit years are too often something else).
+_DMY_SHORT_RE = re.compile(
+    r"(?<![\d.])(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{2})(?![\d.])"
+)
+_DATE_PATTERNS = (_DMY_RE, _YMD_RE, _WORDED_DATE_RE, _DMY_SHORT_RE)
 
 # Month names (and their usual abbreviations; genitive forms where a language writes dates so),
 # casefolded, by month number. Languages: en, de, fr, es, pt, it, nl, sv/da/no, pl, cs, ru, tr,
@@ -528,6 +535,8 @@ def _search_date(text: str, month_first: bool = False) -> _FoundDate | None:
         match = pattern.search(text)
         if match is not None:
             year, month, day = map(int, match.group("year", "month", "day"))
+            if pattern is _DMY_SHORT_RE:
+                year += 2000 if year <= _SHORT_YEAR_PIVOT else 1900
             if pattern is _DMY_RE and month_first and match.group("sep") == "/" and (
                 day <= 12 or month > 12
             ):

@@ -125,6 +125,32 @@ PRUNE_XPATHS = [
     "//*[" + " or ".join(map(_class_token, ("source", "related", "related-news", "share",
                                                "social", "breadcrumb"))) + "]",
 ]
+
+
+def prune_xpaths(page_chars: int | None) -> list[str]:
+    """`PRUNE_XPATHS`, each sparing an element that holds half the page's text or more.
+
+    WordPress themes name the container of the whole article "entry themeform share": no rule
+    may remove most of a page. ``page_chars`` is the length of the page's text (None: measured
+    in XPath, for each element a rule matches); the test runs after the class test, on the few
+    elements a rule matches.
+    """
+    limit = int(page_chars) if page_chars else "string-length(//body)"
+    guard = f"[string-length(.) * 2 < {limit}]"
+    return [xpath + guard for xpath in PRUNE_XPATHS]
+# trafilatura's fast pass skips its fallbacks (readability, jusText), and on some layouts keeps
+# a sliver of a long article (15,337 characters read as 797) or reads a menu instead of a
+# short article. When it keeps less than `FULL_PASS_BELOW_CHARS` of a page that holds
+# `FULL_PASS_PAGE_RATIO` times as much text, or text that is mostly not prose (under
+# `FULL_PASS_MIN_PROSE_SHARE` of it in lines of `PROSE_LINE_CHARS` or more), the full
+# extraction runs too; its text is taken when it holds `FULL_PASS_MIN_GAIN` times the prose,
+# unless it is `FULL_PASS_MAX_SHARE` of the page's text (a dump of the page).
+FULL_PASS_BELOW_CHARS = 1000
+FULL_PASS_PAGE_RATIO = 5
+FULL_PASS_MIN_PROSE_SHARE = 0.5
+PROSE_LINE_CHARS = 80
+FULL_PASS_MIN_GAIN = 1.5
+FULL_PASS_MAX_SHARE = 2 / 3
 # Links whose text is at least this many words are headlines of other articles: a block that is
 # nothing but one of them is a "related articles" entry that the extractor kept.
 LINK_HEADLINE_MIN_WORDS = 5
@@ -134,23 +160,49 @@ _LIST_MARKER_RE = re.compile(r"^\s*-\s+")
 _TABLE_ROW_RE = re.compile(r"^\|\s*(.*?)\s*\|\s*$")
 
 
-def main_text_blocks(html: str, url: str) -> list[str]:
+def main_text_blocks(html: str, url: str, page_chars: int | None = None) -> list[str]:
     """Return the article's text blocks (paragraphs, headings, list items), read by trafilatura.
 
-    ``html`` is the decoded page (our decoding, so every path reads the same characters). An
-    empty list means trafilatura found no article text, or less than `MIN_BODY_CHARS`.
+    ``html`` is the decoded page (our decoding, so every path reads the same characters). The
+    fast pass runs first; the full extraction when the fast pass keeps little text or little
+    prose (`FULL_PASS_BELOW_CHARS`). A short post is kept whole. An empty list means trafilatura
+    found no article text. ``page_chars`` is the length of the page's visible text, when
+    known: prune rules spare an element holding half of it (`prune_xpaths`), and a full pass
+    that keeps `FULL_PASS_MAX_SHARE` of it or more dumped the page rather than read an article.
     """
+    prune = prune_xpaths(page_chars)
+    text = _trafilatura_text(html, url, prune, fast=True)
+    prose = _prose_chars(text)
+    short = len(text) < FULL_PASS_BELOW_CHARS and not (
+        page_chars and page_chars < FULL_PASS_PAGE_RATIO * len(text)
+    )
+    if short or prose < FULL_PASS_MIN_PROSE_SHARE * len(text):
+        full = _trafilatura_text(html, url, prune, fast=False)
+        full_prose = _prose_chars(full)
+        if full_prose > prose and full_prose >= FULL_PASS_MIN_GAIN * prose and not (
+            page_chars and len(full) >= FULL_PASS_MAX_SHARE * page_chars
+        ):
+            text = full
+    if not text:
+        return []
+    return [_table_row_text(line) for line in text.split("\n")]
+
+
+def _prose_chars(text: str) -> int:
+    """Characters of ``text`` in lines long enough to be sentences (not menus or labels)."""
+    return sum(len(line) for line in text.split("\n") if len(line) >= PROSE_LINE_CHARS)
+
+
+def _trafilatura_text(html: str, url: str, prune: list[str], *, fast: bool) -> str:
+    """trafilatura's text of the page ("" when it finds none or fails)."""
     try:
         text = trafilatura.extract(
-            html, url=url, prune_xpath=PRUNE_XPATHS, **TRAFILATURA_OPTIONS
+            html, url=url, prune_xpath=prune, **{**TRAFILATURA_OPTIONS, "fast": fast}
         )
     except Exception as error:  # a library failure must fall back to find_body, not crash
         logger.warning("trafilatura failed on %s: %s", url, error)
-        return []
-    # Less text than a short article is a page trafilatura dumped whole, not an article.
-    if not text or len(text) < MIN_BODY_CHARS:
-        return []
-    return [_table_row_text(line) for line in text.split("\n")]
+        return ""
+    return text or ""
 
 
 def _table_row_text(line: str) -> str:
@@ -174,9 +226,15 @@ def find_body(tree: LexborHTMLParser) -> LexborNode | None:
 
 
 def link_headlines(tree: LexborHTMLParser) -> set[str]:
-    """The `text_key` of every link on the page long enough to be another article's headline."""
+    """The `text_key` of every link on the page long enough to be another article's headline.
+
+    Links within the page (``href="#…"``, a table of contents) point at this article's own
+    headings, which stay.
+    """
     headlines = set()
     for link in tree.css("a"):
+        if (link.attributes.get("href") or "").startswith("#"):
+            continue
         text = element_text(link)
         if len(text.split()) >= LINK_HEADLINE_MIN_WORDS:
             headlines.add(text_key(text))
