@@ -283,6 +283,10 @@ def extract_with_profile(
     fallback: list[str] = []
 
     title, title_source = _title(page, metas, profile)
+    if title and not profile:
+        title = generic.without_site_name(
+            title, _first_text(page, generic.TITLES), metas.get("og:site_name", "application-name")
+        )
     if profile and title_source != "selector":
         fallback.append("title")
     lead = _first_text(page, xp["lead"]) if xp else None
@@ -331,6 +335,8 @@ def extract_with_profile(
     byline = byline or body.byline
     if byline is None:
         byline = _json_ld_byline(ld_objects)
+    if byline is None and not profile and (author := generic.author_element_text(page)):
+        byline = parse_byline(author, allow_bare_name=True)
     if byline is None and (author := metas.get("author", "article:author")):
         if profile or not _names_the_publisher(author, metas, url):
             byline = parse_byline(author, allow_bare_name=True)
@@ -398,13 +404,13 @@ def _read_body(
         removals = profile.selectors["remove"]
     else:
         page_body = page.body
-        blocks = generic.drop_link_headlines(
+        blocks = generic.cut_trailer(generic.without_link_headlines(
             generic.main_text_blocks(
-                decode_html(html, content_type), links.url,
-                len(page_body.text()) if page_body is not None else None,
+                generic.layout_tables_as_blocks(decode_html(html, content_type), page),
+                links.url, len(page_body.text()) if page_body is not None else None,
             ),
             generic.link_headlines(page),
-        )
+        ))
         # Images and captions still come from the tree; its text only when trafilatura has none.
         container = generic.find_body(page)
         removals = generic.REMOVE

@@ -18,9 +18,10 @@ import re
 import trafilatura
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from crawler.parsing import noise
 from crawler.parsing.document import element_text
 from crawler.parsing.profile import compile_css
-from crawler.parsing.text import text_key
+from crawler.parsing.text import normalize_space, text_key
 
 # The visible sapo (standfirst) of Vietnamese news CMSs, most specific first: dantri.com.vn
 # (data-slot), tuoitre.vn / nld.com.vn / baochinhphu.vn (detail-sapo), baodautu.vn (sapo_detail),
@@ -86,8 +87,9 @@ IMAGE_BLOCKS = compile_css(("figure", "table.image", "table.tplCaption", ".image
 )
 IMAGE_CAPTIONS = compile_css((
     "figcaption", ".image-caption", ".caption", "td.caption", "p.Image", ".media-caption",
-    "[class*=caption]",
+    "[class*=caption]", "[class*=chuthich]", "[class*=chu-thich]",
 ))
+AUTHOR_ELEMENTS = compile_css(noise.AUTHOR_ELEMENTS)
 REMOVE = compile_css((
     "nav", "aside", ".share", ".share-bar", ".social", ".related", ".related-news", ".tags",
     ".ads", ".advertisement", ".comment", ".comments", ".breadcrumb",
@@ -96,6 +98,8 @@ REMOVE = compile_css((
 # The parents of paragraphs, in document order.
 _PARAGRAPH_PARENTS = ":has(> p)"
 MIN_BODY_CHARS = 200
+# Less text than this from the extractor is a label ("Trang chủ"), not even a short post.
+MIN_TEXT_CHARS = 40
 
 logger = logging.getLogger(__name__)
 
@@ -166,9 +170,10 @@ def main_text_blocks(html: str, url: str, page_chars: int | None = None) -> list
     ``html`` is the decoded page (our decoding, so every path reads the same characters). The
     fast pass runs first; the full extraction when the fast pass keeps little text or little
     prose (`FULL_PASS_BELOW_CHARS`). A short post is kept whole. An empty list means trafilatura
-    found no article text. ``page_chars`` is the length of the page's visible text, when
-    known: prune rules spare an element holding half of it (`prune_xpaths`), and a full pass
-    that keeps `FULL_PASS_MAX_SHARE` of it or more dumped the page rather than read an article.
+    found no article text, or less than `MIN_TEXT_CHARS`. ``page_chars`` is the length of the
+    page's visible text, when known: prune rules spare an element holding half of it
+    (`prune_xpaths`), and a full pass that keeps `FULL_PASS_MAX_SHARE` of it or more dumped
+    the page rather than read an article.
     """
     prune = prune_xpaths(page_chars)
     text = _trafilatura_text(html, url, prune, fast=True)
@@ -183,7 +188,7 @@ def main_text_blocks(html: str, url: str, page_chars: int | None = None) -> list
             page_chars and len(full) >= FULL_PASS_MAX_SHARE * page_chars
         ):
             text = full
-    if not text:
+    if len(text) < MIN_TEXT_CHARS:
         return []
     return [_table_row_text(line) for line in text.split("\n")]
 
@@ -247,3 +252,107 @@ def drop_link_headlines(blocks: list[str], headlines: set[str]) -> list[str]:
         block for block in blocks
         if text_key(_LIST_MARKER_RE.sub("", block)) not in headlines
     ]
+
+
+# A link headline followed only by its date, as other-news lists print it: "- Title (15/01/2024)".
+_TRAILING_DATE_RE = re.compile(r"[\s\-–(]*\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\)?[\s.]*$")
+# Layout tables: opening and closing tags of tables, rows and cells.
+_TABLE_TAG_RE = re.compile(r"<(/?)(?:table|tbody|thead|tfoot|tr|td|th)(?=[\s>/])", re.IGNORECASE)
+# A page whose paragraphs sit in table cells for more than this share of their text is laid out
+# with tables.
+LAYOUT_TABLE_SHARE = 0.5
+
+
+def without_link_headlines(blocks: list[str], headlines: set[str]) -> list[str]:
+    """`drop_link_headlines`, also for a headline followed only by its date."""
+    kept = []
+    for block in blocks:
+        line = _LIST_MARKER_RE.sub("", block)
+        if text_key(line) in headlines:
+            continue
+        dateless = _TRAILING_DATE_RE.sub("", line)
+        if dateless != line and text_key(dateless) in headlines:
+            continue
+        kept.append(block)
+    return kept
+
+
+def cut_trailer(blocks: list[str]) -> list[str]:
+    """The blocks before the first trailer heading (`noise.TRAILER_HEADINGS`) in the second half.
+
+    Portals end an article with boxes of other articles, reader comments and polls; their
+    teasers are text like the article's. A heading in the first half (an inline "Tin liên
+    quan" box) is left to the line rules.
+    """
+    total = sum(len(block) for block in blocks)
+    seen = 0
+    for index, block in enumerate(blocks):
+        if seen * 2 >= total and text_key(_LIST_MARKER_RE.sub("", block)) in (
+            noise.TRAILER_HEADINGS
+        ):
+            return blocks[:index]
+        seen += len(block)
+    return blocks
+
+
+def layout_tables_as_blocks(html: str, tree: LexborHTMLParser) -> str:
+    """The page with its tables made plain blocks, when tables lay out its paragraphs.
+
+    Legacy provincial CMSs put the whole article in a table cell; an extractor reads a table as
+    data and joins the cell's paragraphs into one row. Only a page whose paragraphs sit in
+    table cells for most of their text is changed.
+    """
+    in_cells = sum(len(element_text(p)) for p in tree.css("td p"))
+    if not in_cells:
+        return html
+    total = sum(len(element_text(p)) for p in tree.css("p"))
+    if in_cells < LAYOUT_TABLE_SHARE * total:
+        return html
+    return _TABLE_TAG_RE.sub(r"<\1div", html)
+
+
+def author_element_text(tree: LexborHTMLParser) -> str | None:
+    """The text of the first author element outside comments and page furniture."""
+    from crawler.parsing.pagedates import outside_furniture
+
+    for selector in AUTHOR_ELEMENTS:
+        for element in selector(tree):
+            text = normalize_space(element_text(element))
+            if text and len(text) <= noise.MAX_AUTHOR_ELEMENT_CHARS and outside_furniture(element):
+                return text
+    return None
+
+
+def without_site_name(title: str, headline: str | None, site_name: str | None) -> str:
+    """The title without the site's name before or after it (``BÁO LÀO CAI - …``).
+
+    The headline (the page's ``<h1>``) inside the title with only a separator and other words
+    around it is the title; else a known site name (``og:site_name``) at either end, after or
+    before a separator, is cut.
+    """
+    if headline and len(headline) < len(title):
+        start = title.casefold().find(headline.casefold())
+        if start != -1:
+            before, after = title[:start], title[start + len(headline):]
+            if _separated(before, after):
+                return title[start:start + len(headline)].strip()
+    if site_name:
+        for separator in noise.TITLE_SEPARATORS:
+            if title.startswith(site_name + separator):
+                return title[len(site_name + separator):].strip() or title
+            if title.endswith(separator + site_name):
+                return title[:-len(separator + site_name)].strip() or title
+    return title
+
+
+def _separated(before: str, after: str) -> bool:
+    """Whether the text around a headline in a title is a site name joined by a separator."""
+    if not before.strip() and not after.strip():
+        return False
+    if before.strip() and not (before.rstrip() + " ").endswith(_SEPARATOR_ENDS):
+        return False
+    return not after.strip() or (" " + after.lstrip()).startswith(_SEPARATOR_STARTS)
+
+
+_SEPARATOR_ENDS = tuple(sep.rstrip() + " " for sep in noise.TITLE_SEPARATORS)
+_SEPARATOR_STARTS = tuple(" " + sep.lstrip() for sep in noise.TITLE_SEPARATORS)

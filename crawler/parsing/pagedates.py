@@ -388,7 +388,7 @@ def _local_metas(metas: PageMeta, signals: PageSignals, primary_text: str) -> li
     return found
 
 
-def _outside_furniture(element: LexborNode) -> bool:
+def outside_furniture(element: LexborNode) -> bool:
     """Whether an element is outside navigation, headers, footers and sidebars (tag or class).
 
     A header inside an ``<article>`` is the article's own, where its date is printed.
@@ -491,11 +491,11 @@ def _elements_date(scope: LexborHTMLParser | LexborNode, signals: PageSignals) -
     """The first date of the date elements in ``scope`` (outside navigation and footers)."""
     for selector in _DATE_ELEMENTS:
         for element in islice(scope.css(selector), 3):
-            if _outside_furniture(element) and (parsed := _element_date(element, signals)):
+            if outside_furniture(element) and (parsed := _element_date(element, signals)):
                 return parsed
     read = 0
     for element in scope.css(_DATE_CLASSED):
-        if element.tag in ("html", "body", "article", "main") or not _outside_furniture(element):
+        if element.tag in ("html", "body", "article", "main") or not outside_furniture(element):
             continue
         read += 1
         if read > MAX_DATE_ELEMENTS:
