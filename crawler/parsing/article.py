@@ -409,7 +409,7 @@ def _read_body(
                 generic.layout_tables_as_blocks(decode_html(html, content_type), page),
                 links.url, len(page_body.text()) if page_body is not None else None,
             ),
-            generic.link_headlines(page),
+            generic.link_headlines(page, links.url),
         ))
         # Images and captions still come from the tree; its text only when trafilatura has none.
         container = generic.find_body(page)

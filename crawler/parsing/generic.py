@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import urlsplit
 
 import trafilatura
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -230,15 +231,22 @@ def find_body(tree: LexborHTMLParser) -> LexborNode | None:
     return best if best_score >= MIN_BODY_CHARS else None
 
 
-def link_headlines(tree: LexborHTMLParser) -> set[str]:
+def link_headlines(tree: LexborHTMLParser, url: str | None = None) -> set[str]:
     """The `text_key` of every link on the page long enough to be another article's headline.
 
     Links within the page (``href="#…"``, a table of contents) point at this article's own
-    headings, which stay.
+    headings, and links to other sites (``url``'s host differs) are not the site's articles:
+    their text stays.
     """
+    host = urlsplit(url).hostname if url else None
     headlines = set()
     for link in tree.css("a"):
-        if (link.attributes.get("href") or "").startswith("#"):
+        href = link.attributes.get("href") or ""
+        if href.startswith("#"):
+            continue
+        if host and href.startswith(("http://", "https://")) and (
+            urlsplit(href).hostname or ""
+        ).removeprefix("www.") != host.removeprefix("www."):
             continue
         text = element_text(link)
         if len(text.split()) >= LINK_HEADLINE_MIN_WORDS:
