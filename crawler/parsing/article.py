@@ -298,17 +298,24 @@ def extract_with_profile(
         lead = metas.get("description", "og:description")
         lead = normalize_space(lead) if lead else None
         lead_source = "meta" if lead else None
-    if profile is None:
-        published, modified = pagedates.find_dates(
-            page, metas, ld_objects,
-            pagedates.page_signals(url, attribute(page.root, "lang"), metas),
-            parsed.canonical[0].strip() if parsed.canonical else None,
-        )
+    # The generic date finder, also for a profile that names no date element (what `scrapy
+    # addsite` pre-fills from the generic path is then what the profile gives).
+    generic_published, generic_modified = pagedates.find_dates(
+        page, metas, ld_objects,
+        pagedates.page_signals(url, attribute(page.root, "lang"), metas,
+                               profile.timezone if profile else None),
+        parsed.canonical[0].strip() if parsed.canonical else None,
+    ) if profile is None or not xp["published"] or not xp["modified"] else (None, None)
+    if profile is None or not xp["published"]:
+        published = generic_published
     else:
         published = _choose_date(_date_candidates(
             page, metas, xp["published"], ("article:published_time", "datePublished", "pubdate"),
             "datePublished", ld_objects, timezone, url=url,
         ))
+    if profile is None or not xp["modified"]:
+        modified = generic_modified
+    else:
         modified = _choose_date(_date_candidates(
             page, metas, xp["modified"],
             ("article:modified_time", "dateModified", "og:updated_time"), "dateModified",

@@ -90,7 +90,8 @@ IMAGE_CAPTIONS = compile_css((
     "figcaption", ".image-caption", ".caption", "td.caption", "p.Image", ".media-caption",
     "[class*=caption]", "[class*=chuthich]", "[class*=chu-thich]",
 ))
-AUTHOR_ELEMENTS = compile_css(noise.AUTHOR_ELEMENTS)
+# One selector for all of them: a single walk of the page, the first in document order wins.
+_AUTHOR_ELEMENTS = ", ".join(noise.AUTHOR_ELEMENTS)
 REMOVE = compile_css((
     "nav", "aside", ".share", ".share-bar", ".social", ".related", ".related-news", ".tags",
     ".ads", ".advertisement", ".comment", ".comments", ".breadcrumb",
@@ -151,7 +152,7 @@ def prune_xpaths(page_chars: int | None) -> list[str]:
 # extraction runs too; its text is taken when it holds `FULL_PASS_MIN_GAIN` times the prose,
 # unless it is `FULL_PASS_MAX_SHARE` of the page's text (a dump of the page).
 FULL_PASS_BELOW_CHARS = 1000
-FULL_PASS_PAGE_RATIO = 5
+FULL_PASS_PAGE_RATIO = 10
 FULL_PASS_MIN_PROSE_SHARE = 0.5
 PROSE_LINE_CHARS = 80
 FULL_PASS_MIN_GAIN = 1.5
@@ -231,6 +232,17 @@ def find_body(tree: LexborHTMLParser) -> LexborNode | None:
     return best if best_score >= MIN_BODY_CHARS else None
 
 
+def _own_prefixes(url: str | None) -> tuple[str, ...]:
+    """The absolute-URL prefixes of the page's own site (with and without ``www.``)."""
+    host = (urlsplit(url).hostname or "") if url else ""
+    if not host:
+        return ()
+    bare = host.removeprefix("www.")
+    return tuple(
+        f"{scheme}://{name}" for scheme in ("http", "https") for name in (bare, "www." + bare)
+    )
+
+
 def link_headlines(tree: LexborHTMLParser, url: str | None = None) -> set[str]:
     """The `text_key` of every link on the page long enough to be another article's headline.
 
@@ -238,15 +250,13 @@ def link_headlines(tree: LexborHTMLParser, url: str | None = None) -> set[str]:
     headings, and links to other sites (``url``'s host differs) are not the site's articles:
     their text stays.
     """
-    host = urlsplit(url).hostname if url else None
+    own = _own_prefixes(url)
     headlines = set()
     for link in tree.css("a"):
         href = link.attributes.get("href") or ""
         if href.startswith("#"):
             continue
-        if host and href.startswith(("http://", "https://")) and (
-            urlsplit(href).hostname or ""
-        ).removeprefix("www.") != host.removeprefix("www."):
+        if own and href.startswith(("http://", "https://")) and not href.startswith(own):
             continue
         text = element_text(link)
         if len(text.split()) >= LINK_HEADLINE_MIN_WORDS:
@@ -323,11 +333,10 @@ def author_element_text(tree: LexborHTMLParser) -> str | None:
     """The text of the first author element outside comments and page furniture."""
     from crawler.parsing.pagedates import outside_furniture
 
-    for selector in AUTHOR_ELEMENTS:
-        for element in selector(tree):
-            text = normalize_space(element_text(element))
-            if text and len(text) <= noise.MAX_AUTHOR_ELEMENT_CHARS and outside_furniture(element):
-                return text
+    for element in tree.css(_AUTHOR_ELEMENTS):
+        text = normalize_space(element_text(element))
+        if text and len(text) <= noise.MAX_AUTHOR_ELEMENT_CHARS and outside_furniture(element):
+            return text
     return None
 
 

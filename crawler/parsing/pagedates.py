@@ -157,10 +157,13 @@ class PageSignals:
     lang: str | None
     vietnamese: bool
     month_first: bool
+    site_zone: str | None = None
 
 
-def page_signals(url: str, lang: str | None, metas: PageMeta) -> PageSignals:
-    """Read a page's language and country signals once."""
+def page_signals(
+    url: str, lang: str | None, metas: PageMeta, site_zone: str | None = None
+) -> PageSignals:
+    """Read a page's language and country signals once (``site_zone``: a profile's zone)."""
     lang = (lang or "").strip().casefold() or None
     locale = (metas.get("og:locale") or "").casefold().replace("_", "-")
     host = (urlsplit(url).hostname or "").casefold()
@@ -169,14 +172,17 @@ def page_signals(url: str, lang: str | None, metas: PageMeta) -> PageSignals:
     )
     language = lang or locale or ""
     month_first = language.startswith("en") and not language.startswith(_DAY_FIRST_ENGLISH)
-    return PageSignals(url, lang, vietnamese, month_first)
+    return PageSignals(url, lang, vietnamese, month_first, site_zone)
 
 
 def find_dates(
     page: LexborHTMLParser, metas: PageMeta, ld_objects: list[dict], signals: PageSignals,
     canonical: str | None = None,
 ) -> tuple[FoundDate, FoundDate]:
-    """The (published, modified) dates of a page on the generic path."""
+    """The (published, modified) dates of a page on the generic path.
+
+    ``signals.site_zone`` (a site profile's zone) is applied to a time without an offset.
+    """
     published = _published(page, metas, ld_objects, signals, canonical)
     modified_candidates = []
     if parsed := _meta_date(metas, MODIFIED_META, signals):
@@ -259,6 +265,9 @@ def _found(chosen: _Candidate, candidates: list[_Candidate], signals: PageSignal
     if parsed.has_time:
         if value.tzinfo is not None:
             zone_source = "page"
+        elif signals.site_zone:
+            value = value.replace(tzinfo=ZoneInfo(signals.site_zone))
+            zone_source = "site"
         elif signals.vietnamese:
             value = value.replace(tzinfo=ZoneInfo(VIETNAM_ZONE))
             zone_source = "vietnam"
@@ -418,7 +427,14 @@ def outside_furniture(element: LexborNode) -> bool:
 
 def _headline(page: LexborHTMLParser) -> LexborNode | None:
     """The article's ``<h1>``: the one inside an ``<article>``, else the first."""
-    return page.css_first("article h1") or page.css_first("h1")
+    headlines = page.css("h1")
+    for headline in headlines:
+        parent = headline.parent
+        while parent is not None:
+            if parent.tag == "article":
+                return headline
+            parent = parent.parent
+    return headlines[0] if headlines else None
 
 
 def _article_scope(page: LexborHTMLParser) -> LexborNode | None:
