@@ -9,7 +9,8 @@ class Article(scrapy.Item):
     """One news article as parsed from one archived response.
 
     Text fields are clean (no layout noise); ``body`` holds paragraphs separated by blank lines.
-    Dates are ISO 8601 with their UTC offset. Fields a page lacks are None or empty, never guessed.
+    Dates are ISO 8601 with the page's UTC offset; without one when nothing tells it (see
+    ``published_zone_source``). Fields a page lacks are None or empty, never guessed.
     """
 
     url = scrapy.Field()  # the URL fetched
@@ -21,9 +22,13 @@ class Article(scrapy.Item):
     lead = scrapy.Field()  # the sapo
     body = scrapy.Field()
     published = scrapy.Field()  # "2020-02-12T19:29:00+07:00" (date only when the page has no time)
-    published_source = scrapy.Field()  # selector | meta | json-ld | visible | url
+    # selector | meta | json-ld | visible | url | image-url | htmldate
+    published_source = scrapy.Field()
+    # where the offset came from: page | site | vietnam | none (local time, offset unknown)
+    published_zone_source = scrapy.Field()
     modified = scrapy.Field()
     modified_source = scrapy.Field()
+    modified_zone_source = scrapy.Field()
     dates_disagree = scrapy.Field()  # True when the page's date sources differ by over a day
     authors = scrapy.Field()  # ["Lam Hồng"]
     credit = scrapy.Field()  # "Tin, ảnh"

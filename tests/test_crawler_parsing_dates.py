@@ -56,14 +56,18 @@ FORMAT_CASES = [
     ("12/02/2020 19:29 (GMT+07:00)", "2020-02-12T19:29:00+07:00"),
     ("12/02/2020 10:00 UTC-05:00", "2020-02-12T10:00:00-05:00"),
     ("\xa0Thứ Tư,\xa012/02/2020\xa0 19:29\xa0", "2020-02-12T19:29:00+07:00"),
+    # Month names (issue 14): read by the regexes in many languages, no dateparser needed.
+    ("February 12, 2020 7:29 PM", "2020-02-12T19:29:00+07:00"),
+    ("February 12, 2020 7 PM", "2020-02-12T19:00:00+07:00"),
+    ("12. Februar 2020, 19:29 Uhr", "2020-02-12T19:29:00+07:00"),
+    ("12 de fevereiro de 2020 19h29", "2020-02-12T19:29:00+07:00"),
+    ("20201123T11:02:35Z", "2020-11-23T11:02:35+00:00"),
 ]
 
 # Shapes no regex knows: dateparser reads them.
 DATEPARSER_CASES = [
     ("12 Tháng Hai 2020", "2020-02-12"),
     ("Thứ Tư, 12 Tháng Hai 2020 | 19:29", "2020-02-12T19:29:00+07:00"),
-    ("February 12, 2020 7:29 PM", "2020-02-12T19:29:00+07:00"),
-    ("February 12, 2020 7 PM", "2020-02-12T19:00:00+07:00"),
     # dateparser gives up on the whole line; the time is cut out and put back.
     ("Thứ Tư, 12 Tháng Hai 2020 lúc 7 giờ tối", "2020-02-12T19:00:00+07:00"),
     ("Ngày 12 Tháng Hai năm 2020 (GMT+7) 19:29", "2020-02-12T19:29:00+07:00"),

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from crawler.parsing import generic
+from crawler.parsing import generic, pagedates
 from crawler.parsing.bylines import Byline, parse_byline, split_caption_credit
 from crawler.parsing.dates import DEFAULT_TIMEZONE, ParsedDate, parse_vietnamese_datetime
 from crawler.parsing.document import (
@@ -206,21 +206,22 @@ def _date_candidates(
     return candidates
 
 
-def _choose_date(candidates: list[_DateCandidate]) -> tuple[str | None, str | None, bool]:
-    """Return (ISO value, source, sources disagree) for one date field.
+def _choose_date(candidates: list[_DateCandidate]) -> pagedates.FoundDate:
+    """Return (ISO value, source, sources disagree, offset's source) for one date field.
 
     The most specific date wins (one with a time of day over a bare date), the most trusted
     source among equals. Sources that differ by more than `DATES_DISAGREE_AFTER` are reported,
     not silently resolved: a researcher filtering by date should know the page contradicts itself.
     """
     if not candidates:
-        return None, None, False
+        return pagedates.FoundDate()
     best = max(candidates, key=lambda candidate: candidate.date.has_time)
     disagree = any(
         abs(candidate.date.value - best.date.value) > DATES_DISAGREE_AFTER
         for candidate in candidates
     )
-    return best.date.iso(), best.source, disagree
+    zone_source = ("page" if best.date.stated_offset else "site") if best.date.has_time else None
+    return pagedates.FoundDate(best.date.iso(), best.source, disagree, zone_source)
 
 
 def _title(
@@ -282,6 +283,10 @@ def extract_with_profile(
     fallback: list[str] = []
 
     title, title_source = _title(page, metas, profile)
+    if title and not profile:
+        title = generic.without_site_name(
+            title, _first_text(page, generic.TITLES), metas.get("og:site_name", "application-name")
+        )
     if profile and title_source != "selector":
         fallback.append("title")
     lead = _first_text(page, xp["lead"]) if xp else None
@@ -293,16 +298,29 @@ def extract_with_profile(
         lead = metas.get("description", "og:description")
         lead = normalize_space(lead) if lead else None
         lead_source = "meta" if lead else None
-    published, published_source, published_disagree = _choose_date(_date_candidates(
-        page, metas, xp["published"] if xp else (),
-        ("article:published_time", "datePublished", "pubdate"), "datePublished", ld_objects,
-        timezone, url=url,
-    ))
-    modified, modified_source, modified_disagree = _choose_date(_date_candidates(
-        page, metas, xp["modified"] if xp else (),
-        ("article:modified_time", "dateModified", "og:updated_time"), "dateModified", ld_objects,
-        timezone,
-    ))
+    # The generic date finder, also for a profile that names no date element (what `scrapy
+    # addsite` pre-fills from the generic path is then what the profile gives).
+    generic_published, generic_modified = pagedates.find_dates(
+        page, metas, ld_objects,
+        pagedates.page_signals(url, attribute(page.root, "lang"), metas,
+                               profile.timezone if profile else None),
+        parsed.canonical[0].strip() if parsed.canonical else None,
+    ) if profile is None or not xp["published"] or not xp["modified"] else (None, None)
+    if profile is None or not xp["published"]:
+        published = generic_published
+    else:
+        published = _choose_date(_date_candidates(
+            page, metas, xp["published"], ("article:published_time", "datePublished", "pubdate"),
+            "datePublished", ld_objects, timezone, url=url,
+        ))
+    if profile is None or not xp["modified"]:
+        modified = generic_modified
+    else:
+        modified = _choose_date(_date_candidates(
+            page, metas, xp["modified"],
+            ("article:modified_time", "dateModified", "og:updated_time"), "dateModified",
+            ld_objects, timezone,
+        ))
     section = _first_text(page, xp["section"]) if xp else None
     section = section or metas.get("article:section")
     tags = _tags(page, metas, profile)
@@ -324,6 +342,8 @@ def extract_with_profile(
     byline = byline or body.byline
     if byline is None:
         byline = _json_ld_byline(ld_objects)
+    if byline is None and not profile and (author := generic.author_element_text(page)):
+        byline = parse_byline(author, allow_bare_name=True)
     if byline is None and (author := metas.get("author", "article:author")):
         if profile or not _names_the_publisher(author, metas, url):
             byline = parse_byline(author, allow_bare_name=True)
@@ -342,11 +362,13 @@ def extract_with_profile(
         "title": title,
         "lead": lead,
         "body": "\n\n".join(paragraphs) if paragraphs else None,
-        "published": published,
-        "published_source": published_source,
-        "modified": modified,
-        "modified_source": modified_source,
-        "dates_disagree": published_disagree or modified_disagree,
+        "published": published.value,
+        "published_source": published.source,
+        "published_zone_source": published.zone_source,
+        "modified": modified.value,
+        "modified_source": modified.source,
+        "modified_zone_source": modified.zone_source,
+        "dates_disagree": published.disagree or modified.disagree,
         "authors": list(byline.authors) if byline else [],
         "credit": byline.credit if byline else None,
         "section": normalize_space(section) if section else None,
@@ -388,10 +410,14 @@ def _read_body(
         container = _first(page, profile.selectors["body"])
         removals = profile.selectors["remove"]
     else:
-        blocks = generic.drop_link_headlines(
-            generic.main_text_blocks(decode_html(html, content_type), links.url),
-            generic.link_headlines(page),
-        )
+        page_body = page.body
+        blocks = generic.cut_trailer(generic.without_link_headlines(
+            generic.main_text_blocks(
+                generic.layout_tables_as_blocks(decode_html(html, content_type), page),
+                links.url, len(page_body.text()) if page_body is not None else None,
+            ),
+            generic.link_headlines(page, links.url),
+        ))
         # Images and captions still come from the tree; its text only when trafilatura has none.
         container = generic.find_body(page)
         removals = generic.REMOVE

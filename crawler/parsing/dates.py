@@ -14,7 +14,15 @@ which returns None for whole lines like the first one above and manages ~700 str
 `bench/bench_dates.py` measures both on the shapes the tests cover.
 
 Time zones: an explicit marker (``GMT+7``, ``UTC+07:00``, an ISO 8601 offset, ``Z``) wins;
-otherwise the wall-clock time is read in the site's zone (``Asia/Ho_Chi_Minh`` by default).
+otherwise the wall-clock time is read in the zone the caller names (a site's zone,
+``Asia/Ho_Chi_Minh`` by default), or, when the caller names none (``timezone=None``: a page of
+unknown origin), kept as local time without an offset: an offset is never invented.
+
+Beyond the Vietnamese shapes, month names in about fifteen languages are read
+(``January 18, 2020``, ``9 oktober 2020``, ``15 de Abril de 2020``, ``24 сентября 2018``), as is
+compact ISO 8601 (``20201123T11:02:35Z``); ``month_first`` reads ``11/8/2023`` as November 8
+(English pages). A year before `MIN_YEAR` is refused: ``۱۳۹۹/۰۲/۲۱`` is a Solar Hijri date, not
+the year 1399 of ours.
 
 `is_date_line` tells the text cleaner that a short line is only a date / "updated at" line, so it
 can be dropped from an article body.
@@ -52,6 +60,19 @@ _ISO_DATETIME_RE = re.compile(
     r"(?![\d:])"
 )
 
+# Two-digit years up to this one are 20xx, later ones 19xx.
+_SHORT_YEAR_PIVOT = 40
+# Years before this are another calendar's (Solar Hijri 1399, Hijri 1441) or a typo, never a
+# news article's.
+MIN_YEAR = 1900
+
+# Compact ISO 8601, as some JSON-LD writes it: 20201123T11:02:35Z, 20201123T110235+0100.
+_COMPACT_ISO_RE = re.compile(
+    r"(?<![0-9])(?P<year>[0-9]{4})(?P<month>[0-9]{2})(?P<day>[0-9]{2})"
+    r"T(?P<hour>[0-9]{2}):?(?P<minute>[0-9]{2})(?::?(?P<second>[0-9]{2})(?:[.,][0-9]{1,9})?)?"
+    r"(?P<offset>Z|[+\-−][0-9]{2}(?::?[0-9]{2})?)?(?![0-9])"
+)
+
 # Day-first dates with one separator used throughout: 12/02/2020, 12-2-2020, 12.02.2020.
 _DMY_RE = re.compile(
     r"(?<!\d)(?P<day>\d{1,2})(?P<sep>[/.\-])(?P<month>\d{1,2})(?P=sep)(?P<year>\d{4})(?!\d)"
@@ -65,7 +86,62 @@ _WORDED_DATE_RE = re.compile(
     r"(?<!\d)(?P<day>\d{1,2})\s*tháng\s*(?P<month>\d{1,2})\s*(?:,|năm)?\s*(?P<year>\d{4})(?!\d)",
     re.IGNORECASE,
 )
-_DATE_PATTERNS = (_DMY_RE, _YMD_RE, _WORDED_DATE_RE)
+# German-style dates with a two-digit year: 8.5.12, 02.12.19 (dots only: with slashes or dashes
+# two-digit years are too often something else).
+_DMY_SHORT_RE = re.compile(
+    r"(?<![\d.])(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{2})(?![\d.])"
+)
+_DATE_PATTERNS = (_DMY_RE, _YMD_RE, _WORDED_DATE_RE, _DMY_SHORT_RE)
+
+# Month names (and their usual abbreviations; genitive forms where a language writes dates so),
+# casefolded, by month number. Languages: en, de, fr, es, pt, it, nl, sv/da/no, pl, cs, ru, tr,
+# id/ms. A name means the same month in every language that has it ("mai", "juli", "mars").
+MONTH_NAMES: dict[int, tuple[str, ...]] = {
+    1: ("january", "jan", "januar", "jänner", "janvier", "janv", "enero", "ene", "janeiro",
+        "gennaio", "gen", "januari", "stycznia", "ledna", "января", "ocak"),
+    2: ("february", "feb", "februar", "février", "fevrier", "févr", "fevr", "febrero",
+        "fevereiro", "fev", "febbraio", "februari", "lutego", "února", "февраля", "şubat"),
+    3: ("march", "mar", "märz", "maerz", "mär", "mars", "marzo", "março", "marco", "maart",
+        "marts", "marca", "března", "марта", "mart", "maret", "mac"),
+    4: ("april", "apr", "avril", "avr", "abril", "abr", "aprile", "kwietnia", "dubna", "апреля",
+        "nisan"),
+    5: ("may", "mai", "mayo", "maio", "maggio", "mag", "mei", "maj", "maja", "května", "мая",
+        "mayıs"),
+    6: ("june", "jun", "juni", "juin", "junio", "junho", "giugno", "czerwca", "června", "июня",
+        "haziran"),
+    7: ("july", "jul", "juli", "juillet", "juil", "julio", "julho", "luglio", "lug", "lipca",
+        "července", "июля", "temmuz", "julai"),
+    8: ("august", "aug", "août", "aout", "agosto", "ago", "augustus", "augusti", "sierpnia",
+        "srpna", "августа", "ağustos", "agustus", "ogos"),
+    9: ("september", "sep", "sept", "septembre", "septiembre", "setiembre", "setembro", "set",
+        "settembre", "września", "září", "сентября", "eylül"),
+    10: ("october", "oct", "oktober", "okt", "octobre", "octubre", "outubro", "out", "ottobre",
+         "ott", "października", "října", "октября", "ekim"),
+    11: ("november", "nov", "novembre", "noviembre", "novembro", "listopada", "listopadu",
+         "ноября", "kasım"),
+    12: ("december", "dec", "dezember", "dez", "décembre", "decembre", "déc", "diciembre", "dic",
+         "dezembro", "dicembre", "desember", "grudnia", "prosince", "декабря", "aralık",
+         "disember"),
+}
+_MONTH_NUMBERS = {name: month for month, names in MONTH_NAMES.items() for name in names}
+_MONTH_ALTERNATION = "|".join(
+    re.escape(name) for name in sorted(_MONTH_NUMBERS, key=len, reverse=True)
+)
+_MONTH = rf"(?<![^\W\d_])(?P<month_name>{_MONTH_ALTERNATION})(?![^\W\d_])\.?"
+# "9 oktober 2020", "15 de Abril de 2020", "29. Januar 2019", "19 NOV 2019", "18th November 2019".
+_DAY_MONTH_NAME_RE = re.compile(
+    r"(?<![0-9])(?P<day>[0-9]{1,2})(?:st|nd|rd|th|er|º)?\.?\s*(?:de\s+)?" + _MONTH
+    + r",?\s*(?:de\s+)?(?P<year>[0-9]{4})(?![0-9])",
+    re.IGNORECASE,
+)
+# "January 18, 2020", "Nov. 19, 2019", "November 18th, 2019", "Mai 06 2018".
+_MONTH_NAME_DAY_RE = re.compile(
+    _MONTH + r"\s*(?P<day>[0-9]{1,2})(?:st|nd|rd|th)?(?![0-9]),?\s+(?P<year>[0-9]{4})(?![0-9])",
+    re.IGNORECASE,
+)
+_NAMED_MONTH_PATTERNS = (_DAY_MONTH_NAME_RE, _MONTH_NAME_DAY_RE)
+# Cheap pre-check: a named-month date has a run of letters and a four-digit year.
+_FOUR_DIGITS_RE = re.compile(r"[0-9]{4}")
 
 # Times of day: 19:29, 19:29:10, 7:05, 19h29. The lookbehind keeps "12:02" out of "2020:12:02".
 _CLOCK_RE = re.compile(
@@ -76,6 +152,10 @@ _CLOCK_RE = re.compile(
 _SPOKEN_TIME_RE = re.compile(
     r"(?<!\d)(?P<hour>\d{1,2})\s*(?:giờ|Giờ|GIỜ)(?:\s*(?P<minute>\d{1,2})(?:\s*(?:phút|Phút|PHÚT))?)?"
     r"(?![^\W\d_])"
+)
+# An hour alone with its 12-hour marker: "7 PM", "7 p.m.".
+_BARE_HOUR_RE = re.compile(
+    r"(?<![\d:])(?P<hour>\d{1,2})(?=\s*[ap]\.?m\.?(?![^\W\d_]))", re.IGNORECASE
 )
 # A 12-hour clock marker right after the time: AM/PM, the Vietnamese locale's SA/CH, or the part
 # of the day in words ("7 giờ tối" is 19:00).
@@ -105,6 +185,7 @@ _NUMERIC_OFFSET_RE = re.compile(
 _ZONE_ABBREVIATIONS = {
     "GMT": 0, "UTC": 0, "BST": 60, "CET": 60, "CEST": 120, "EET": 120, "EEST": 180,
     "EST": -300, "EDT": -240, "CDT": -300, "MST": -420, "MDT": -360, "PST": -480, "PDT": -420,
+    "HST": -600, "AKST": -540, "AKDT": -480,
     "ICT": 420, "SGT": 480, "HKT": 480, "JST": 540, "KST": 540, "AEST": 600, "AEDT": 660,
 }
 _ZONE_ABBREVIATION_RE = re.compile(
@@ -157,6 +238,56 @@ _DATE_LABEL_WORDS = (
     "published",
     "on",
     "at",
+    # Other languages' labels and weekdays, so that a date line of any page counts as one.
+    "veröffentlicht am",
+    "veröffentlicht",
+    "aktualisiert am",
+    "aktualisiert",
+    "publié le",
+    "publié",
+    "mis à jour le",
+    "publicado em",
+    "publicado el",
+    "publicado",
+    "pubblicato il",
+    "pubblicato",
+    "gepubliceerd op",
+    "am",
+    "le",
+    "el",
+    "em",
+    "il",
+    "op",
+    "um",
+    "uhr",
+    "by",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun",
+    "montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag",
+    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+    "lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo",
+    "segunda-feira", "terça-feira", "quarta-feira", "quinta-feira", "sexta-feira",
+    "lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica",
+)
+# Lines that carry a date which is not the article's: a forum's or a portal's clock ("Aktuelle
+# Zeit: …", "Hôm nay: …"), a member's registration. A date element holding one is skipped.
+NOT_PUBLICATION_LABELS = (
+    "aktuelle zeit",
+    "current time",
+    "it is currently",
+    "es ist",
+    "heute ist",
+    "today is",
+    "hôm nay",
+    "date et heure actuelles",
+    "ora attuale",
+    "registriert",
+    "joined",
+    "member since",
+    "mitglied seit",
+    "letzter besuch",
+    "last visit",
+    "ngày tham gia",
 )
 # Words of a spelled time of day; blanked from date lines, but kept for dateparser to read.
 _TIME_WORDS = ("giờ", "phút", "sáng", "trưa", "chiều", "tối")
@@ -169,6 +300,7 @@ def _word_regex(words: tuple[str, ...]) -> re.Pattern[str]:
 
 
 _DATE_LABEL_RE = _word_regex(_DATE_LABEL_WORDS)
+_NOT_PUBLICATION_RE = _word_regex(NOT_PUBLICATION_LABELS)
 _TIME_WORD_RE = _word_regex(_TIME_WORDS)
 _FALLBACK_SEPARATOR_RE = re.compile(r"\s*[|•·]\s*|\s+[-–—]\s+")
 _EDGE_PUNCTUATION_RE = re.compile(r"^[\W_]+|[\W_]+$")
@@ -181,12 +313,15 @@ class ParsedDate:
     """A date read from a page: a timezone-aware value and whether the page gave a time of day.
 
     ``value`` is midnight in the applicable zone when ``has_time`` is False; `iso` then prints the
-    date alone, because we never invent a time of day.
+    date alone, because we never invent a time of day. ``value`` is naive (local time, no
+    offset) when the text named no zone and the caller gave none. ``stated_offset`` is True when
+    the text itself named the offset (``+07:00``, ``Z``, ``GMT+7``, ``EST``).
     """
 
     value: datetime
     has_time: bool
     source_text: str
+    stated_offset: bool = False
 
     def iso(self) -> str:
         """Return ISO 8601: ``2020-02-12T19:29:00+07:00``, or ``2023-06-05`` without a time."""
@@ -196,20 +331,24 @@ class ParsedDate:
 
 
 def parse_vietnamese_datetime(
-    text: str, timezone: str = DEFAULT_TIMEZONE, *, fallback: bool = True
+    text: str, timezone: str | None = DEFAULT_TIMEZONE, *, fallback: bool = True,
+    month_first: bool = False,
 ) -> ParsedDate | None:
-    """Parse the text of a date element into a timezone-aware `ParsedDate`.
+    """Parse the text of a date element into a `ParsedDate`.
 
-    ``timezone`` is the site's IANA zone, applied when the text carries no offset. Returns None
-    when no date (day, month and year) can be read, or when the date or time read is impossible
-    (31/02/2020, 25:61): never raises on page text. ``fallback=False`` skips dateparser and
-    answers from the precompiled shapes alone (used by the benchmark).
+    ``timezone`` is the site's IANA zone, applied when the text carries no offset; None keeps
+    such a time naive (local time, offset unknown). Returns None when no date (day, month and
+    year) can be read, or when the date or time read is impossible (31/02/2020, 25:61, a year
+    before `MIN_YEAR`): never raises on page text. ``fallback=False`` skips dateparser and
+    answers from the precompiled shapes alone. ``month_first`` reads an ambiguous
+    ``11/8/2023`` as November 8 (English-language pages); an unambiguous ``11/19/2019`` is
+    read as what it can only be either way.
     """
     normalized = _normalize(text)
     if not normalized:
         return None
     try:
-        parsed = _parse_known_shapes(normalized, timezone)
+        parsed = _parse_known_shapes(normalized, timezone, month_first)
         if parsed is None and fallback:
             parsed = _parse_with_dateparser(normalized, timezone)
     except (ValueError, OverflowError):
@@ -217,8 +356,15 @@ def parse_vietnamese_datetime(
         return None
     if parsed is None:
         return None
-    value, has_time = parsed
-    return ParsedDate(value=value, has_time=has_time, source_text=text)
+    value, has_time, stated = parsed
+    if value.year < MIN_YEAR:
+        return None
+    return ParsedDate(value=value, has_time=has_time, source_text=text, stated_offset=stated)
+
+
+def names_no_publication(text: str) -> bool:
+    """Whether ``text`` is labelled as a clock or a member's date ("Aktuelle Zeit: …")."""
+    return _NOT_PUBLICATION_RE.search(text) is not None
 
 
 def is_date_line(text: str) -> bool:
@@ -238,11 +384,10 @@ def is_normalized_date_line(line: str) -> bool:
     if not line or line.count(" ") >= DATE_LINE_MAX_WORDS or _DIGIT_RE.search(line) is None:
         return False
     match = _ISO_DATETIME_RE.search(line)
-    if match is None:
-        match = _search_date(line)
-    if match is None:
+    found = _search_date(line) if match is None else None
+    if match is None and found is None:
         return False
-    rest = _blank(line, match)
+    rest = _blank(line, match) if match is not None else _blank_span(line, found.start, found.end)
     rest = _OFFSET_MARKER_RE.sub(" ", rest)
     rest = _CLOCK_RE.sub(" ", rest)
     rest = _SPOKEN_TIME_RE.sub(" ", rest)
@@ -259,37 +404,46 @@ def _normalize(text: str) -> str:
     return single_spaced(text)
 
 
-def _parse_known_shapes(text: str, zone_name: str) -> tuple[datetime, bool] | None:
+def _parse_known_shapes(
+    text: str, zone_name: str | None, month_first: bool = False
+) -> tuple[datetime, bool, bool] | None:
     """Read the date with the precompiled shapes; None when none of them is present.
 
-    Raises ValueError when a shape is present but names an impossible date or time.
+    Returns (value, has a time of day, the text named the offset). Raises ValueError when a
+    shape is present but names an impossible date or time.
     """
     iso = _ISO_DATETIME_RE.search(text)
+    if iso is None and "T" in text:
+        iso = _COMPACT_ISO_RE.search(text)
     if iso is not None:
         offset = iso.group("offset")
+        stated = bool(offset)
         if offset:
             zone = _zone_from_iso_offset(offset)
         else:
-            zone = _zone_from_marker(text) or _site_zone(zone_name)
+            zone = _zone_from_marker(text)
+            stated = zone is not None
+            zone = zone or _site_zone(zone_name)
         year, month, day = map(int, iso.group("year", "month", "day"))
         clock = _checked_time(*iso.group("hour", "minute", "second"))
-        return datetime(year, month, day, *clock, tzinfo=zone), True
+        return datetime(year, month, day, *clock, tzinfo=zone), True, stated
 
     named_zone = _find_zone(text)
     rest = _blank(text, named_zone[0]) if named_zone is not None else text
-    found = _search_date(rest)
+    found = _search_date(rest, month_first)
     if found is None:
         return None
-    year, month, day = map(int, found.group("year", "month", "day"))
-    clock = _find_time(_blank(rest, found))
+    clock = _find_time(_blank_span(rest, found.start, found.end))
     zone = named_zone[1] if named_zone is not None else _site_zone(zone_name)
     hour, minute, second = clock[:3] if clock is not None else (0, 0, 0)
     # datetime() raises ValueError for 31/02, which the caller turns into None.
-    value = datetime(year, month, day, hour, minute, second, tzinfo=zone)
-    return value, clock is not None
+    value = datetime(found.year, found.month, found.day, hour, minute, second, tzinfo=zone)
+    return value, clock is not None, named_zone is not None
 
 
-def _parse_with_dateparser(text: str, zone_name: str) -> tuple[datetime, bool] | None:
+def _parse_with_dateparser(
+    text: str, zone_name: str | None
+) -> tuple[datetime, bool, bool] | None:
     """Ask dateparser about a shape the regexes do not know, such as "12 Tháng Hai 2020".
 
     A time of day the regexes can read is cut out first and put back afterwards: dateparser gives
@@ -320,13 +474,15 @@ def _parse_with_dateparser(text: str, zone_name: str) -> tuple[datetime, bool] |
             clock.second,
             tzinfo=zone,
         )
-        return value, True
+        return value, True, named_zone is not None
     if named_zone is not None:
         # The zone was cut out of the string, so dateparser read the wall-clock time only.
         value = result.replace(tzinfo=zone)
+    elif zone is None:
+        value = result.replace(tzinfo=None)
     else:
         value = result.astimezone(zone)
-    return value, (value.hour, value.minute, value.second) != (0, 0, 0)
+    return value, (value.hour, value.minute, value.second) != (0, 0, 0), named_zone is not None
 
 
 def _isolate_for_dateparser(text: str) -> str:
@@ -340,31 +496,64 @@ def _isolate_for_dateparser(text: str) -> str:
 
 
 @lru_cache(maxsize=8)
-def _date_data_parser(zone_name: str) -> DateDataParser:
+def _date_data_parser(zone_name: str | None) -> DateDataParser:
     """Build (once per zone) the dateparser parser used for unknown shapes."""
     # Imported here: dateparser (with regex and pytz) costs ~0.15 s to import, and most
     # processes never meet a shape the regexes do not know.
     from dateparser.date import DateDataParser
 
-    return DateDataParser(
-        languages=["vi", "en"],
-        settings={
-            "DATE_ORDER": "DMY",
-            "TIMEZONE": zone_name,
-            "RETURN_AS_TIMEZONE_AWARE": True,
-            "PREFER_DATES_FROM": "past",
-            "REQUIRE_PARTS": ["day", "month", "year"],
-        },
-    )
+    settings = {
+        "DATE_ORDER": "DMY",
+        "PREFER_DATES_FROM": "past",
+        "REQUIRE_PARTS": ["day", "month", "year"],
+    }
+    if zone_name is not None:
+        settings.update(TIMEZONE=zone_name, RETURN_AS_TIMEZONE_AWARE=True)
+    else:
+        settings.update(RETURN_AS_TIMEZONE_AWARE=False)
+    return DateDataParser(languages=["vi", "en"], settings=settings)
 
 
-def _search_date(text: str) -> re.Match[str] | None:
-    """Return the first date shape found in ``text``, trying the shapes in order."""
+class _FoundDate(NamedTuple):
+    """A day, month and year found in a string, and the span they occupy."""
+
+    year: int
+    month: int
+    day: int
+    start: int
+    end: int
+
+
+def _search_date(text: str, month_first: bool = False) -> _FoundDate | None:
+    """Return the first date shape found in ``text``, trying the shapes in order.
+
+    Numeric shapes first (the Vietnamese ones), then dates with a month name. With
+    ``month_first`` a slash date is read month first (``11/8/2023``, ``11/19/2019``); a
+    day-first reading is kept only where the first number cannot be a month.
+    """
     for pattern in _DATE_PATTERNS:
         match = pattern.search(text)
         if match is not None:
-            return match
-    return None
+            year, month, day = map(int, match.group("year", "month", "day"))
+            if pattern is _DMY_SHORT_RE:
+                year += 2000 if year <= _SHORT_YEAR_PIVOT else 1900
+            if pattern is _DMY_RE and month_first and match.group("sep") == "/" and (
+                day <= 12 or month > 12
+            ):
+                month, day = day, month
+            return _FoundDate(year, month, day, match.start(), match.end())
+    if _FOUR_DIGITS_RE.search(text) is None:
+        return None
+    best = None
+    for pattern in _NAMED_MONTH_PATTERNS:
+        match = pattern.search(text)
+        if match is not None and (best is None or match.start() < best.start()):
+            best = match
+    if best is None:
+        return None
+    month = _MONTH_NUMBERS[best.group("month_name").casefold()]
+    return _FoundDate(int(best.group("year")), month, int(best.group("day")), best.start(),
+                      best.end())
 
 
 class _TimeOfDay(NamedTuple):
@@ -386,9 +575,12 @@ def _find_time(text: str) -> _TimeOfDay | None:
     if clock is None:
         clock = _SPOKEN_TIME_RE.search(text)
     if clock is None:
+        clock = _BARE_HOUR_RE.search(text)
+    if clock is None:
         return None
+    groups = clock.groupdict()
     hour, minute, second = _checked_time(
-        clock.group("hour"), clock.group("minute"), clock.groupdict().get("second")
+        clock.group("hour"), groups.get("minute"), groups.get("second")
     )
     end = clock.end()
     meridiem = _MERIDIEM_RE.match(text, end)
@@ -422,7 +614,12 @@ def _checked_time(hour: str, minute: str | None, second: str | None) -> tuple[in
 
 def _blank(text: str, match: re.Match[str]) -> str:
     """Return ``text`` with the matched span replaced by a space."""
-    return f"{text[: match.start()]} {text[match.end() :]}"
+    return _blank_span(text, match.start(), match.end())
+
+
+def _blank_span(text: str, start: int, end: int) -> str:
+    """Return ``text`` with ``text[start:end]`` replaced by a space."""
+    return f"{text[:start]} {text[end:]}"
 
 
 def _zone_from_marker(text: str) -> tzinfo | None:
@@ -469,6 +666,6 @@ def _fixed_offset(sign: str, hours: str, minutes: str | None) -> tzinfo:
 
 
 @lru_cache(maxsize=32)
-def _site_zone(zone_name: str) -> tzinfo:
-    """Return the site's zone; an unknown name is a configuration error and raises."""
-    return ZoneInfo(zone_name)
+def _site_zone(zone_name: str | None) -> tzinfo | None:
+    """Return the site's zone (None for none); an unknown name is a configuration error."""
+    return ZoneInfo(zone_name) if zone_name is not None else None

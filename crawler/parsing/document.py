@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -291,6 +292,7 @@ class PageMeta:
 
     def __init__(self, root: LexborNode, metas: Iterable[LexborNode]) -> None:
         self._root = root
+        self._folded: dict[str, list[tuple[LexborNode, str]]] | None = None
         self._by_name: dict[str, list[tuple[LexborNode, str]]] = {}
         for meta in metas:
             attrs = meta.attributes  # one dict: cheaper than a lookup per name
@@ -310,16 +312,61 @@ class PageMeta:
                     return value
         return None
 
+    def get_folded(self, *names: str) -> tuple[str, str] | None:
+        """(name, content) of the first tag named, case-insensitively, by one of ``names``.
+
+        ``names`` are given case-folded; pages write ``DC.date``, ``dc.date`` and ``DC.Date``.
+        """
+        if self._folded is None:
+            self._folded = {}
+            for key, entries in self._by_name.items():
+                self._folded.setdefault(key.casefold(), []).extend(entries)
+        for name in names:
+            for meta, value in self._folded.get(name, ()):
+                if _attached(meta, self._root):
+                    return name, value
+        return None
+
+
+# Trailing commas before a closing bracket: the most common way CMSs break their JSON-LD.
+_TRAILING_COMMA_RE = re.compile(r",\s*([}\]])")
+# What can still be read from a block no repair makes valid: its type and its dates.
+_SALVAGED_KEYS_RE = re.compile(
+    r'"(?P<key>@type|datePublished|dateModified|dateCreated|uploadDate)"\s*:\s*"(?P<value>[^"]*)"'
+)
+
+
+def _lenient_json(text: str) -> object | None:
+    """The JSON value of a JSON-LD block, read as leniently as browsers' consumers read it.
+
+    Raw line breaks and tabs inside strings are accepted (``strict=False``), trailing commas
+    removed; a block still invalid (unescaped quotes in a headline) gives a dict of its first
+    ``@type`` and its date keys, marked ``"@salvaged": True``, or None when it has none.
+    """
+    try:
+        return json.loads(text, strict=False)
+    except ValueError:
+        pass
+    try:
+        return json.loads(_TRAILING_COMMA_RE.sub(r"\1", text), strict=False)
+    except ValueError:
+        pass
+    salvaged: dict = {}
+    for match in _SALVAGED_KEYS_RE.finditer(text):
+        salvaged.setdefault(match.group("key"), match.group("value"))
+    if set(salvaged) - {"@type"}:
+        return {**salvaged, "@salvaged": True}
+    return None
+
 
 def _json_ld_in(scripts: Iterable[LexborNode]) -> list[dict]:
-    """Every JSON-LD object in ``scripts``, ``@graph`` members flattened; broken blocks skipped."""
+    """Every JSON-LD object in ``scripts``, ``@graph`` members flattened (`_lenient_json`)."""
     objects: list[dict] = []
     for script in scripts:
         if "ld+json" not in (script.attrs.get("type") or ""):
             continue
-        try:
-            data = json.loads(script.text() or "")
-        except ValueError:
+        data = _lenient_json(script.text() or "")
+        if data is None:
             continue
         stack = data if isinstance(data, list) else [data]
         while stack:

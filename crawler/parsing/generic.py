@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import urlsplit
 
 import trafilatura
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from crawler.parsing import noise
 from crawler.parsing.document import element_text
 from crawler.parsing.profile import compile_css
-from crawler.parsing.text import text_key
+from crawler.parsing.text import normalize_space, text_key
 
 # The visible sapo (standfirst) of Vietnamese news CMSs, most specific first: dantri.com.vn
 # (data-slot), tuoitre.vn / nld.com.vn / baochinhphu.vn (detail-sapo), baodautu.vn (sapo_detail),
@@ -86,8 +88,10 @@ IMAGE_BLOCKS = compile_css(("figure", "table.image", "table.tplCaption", ".image
 )
 IMAGE_CAPTIONS = compile_css((
     "figcaption", ".image-caption", ".caption", "td.caption", "p.Image", ".media-caption",
-    "[class*=caption]",
+    "[class*=caption]", "[class*=chuthich]", "[class*=chu-thich]",
 ))
+# One selector for all of them: a single walk of the page, the first in document order wins.
+_AUTHOR_ELEMENTS = ", ".join(noise.AUTHOR_ELEMENTS)
 REMOVE = compile_css((
     "nav", "aside", ".share", ".share-bar", ".social", ".related", ".related-news", ".tags",
     ".ads", ".advertisement", ".comment", ".comments", ".breadcrumb",
@@ -96,6 +100,8 @@ REMOVE = compile_css((
 # The parents of paragraphs, in document order.
 _PARAGRAPH_PARENTS = ":has(> p)"
 MIN_BODY_CHARS = 200
+# Less text than this from the extractor is a label ("Trang chủ"), not even a short post.
+MIN_TEXT_CHARS = 40
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +131,32 @@ PRUNE_XPATHS = [
     "//*[" + " or ".join(map(_class_token, ("source", "related", "related-news", "share",
                                                "social", "breadcrumb"))) + "]",
 ]
+
+
+def prune_xpaths(page_chars: int | None) -> list[str]:
+    """`PRUNE_XPATHS`, each sparing an element that holds half the page's text or more.
+
+    WordPress themes name the container of the whole article "entry themeform share": no rule
+    may remove most of a page. ``page_chars`` is the length of the page's text (None: measured
+    in XPath, for each element a rule matches); the test runs after the class test, on the few
+    elements a rule matches.
+    """
+    limit = int(page_chars) if page_chars else "string-length(//body)"
+    guard = f"[string-length(.) * 2 < {limit}]"
+    return [xpath + guard for xpath in PRUNE_XPATHS]
+# trafilatura's fast pass skips its fallbacks (readability, jusText), and on some layouts keeps
+# a sliver of a long article (15,337 characters read as 797) or reads a menu instead of a
+# short article. When it keeps less than `FULL_PASS_BELOW_CHARS` of a page that holds
+# `FULL_PASS_PAGE_RATIO` times as much text, or text that is mostly not prose (under
+# `FULL_PASS_MIN_PROSE_SHARE` of it in lines of `PROSE_LINE_CHARS` or more), the full
+# extraction runs too; its text is taken when it holds `FULL_PASS_MIN_GAIN` times the prose,
+# unless it is `FULL_PASS_MAX_SHARE` of the page's text (a dump of the page).
+FULL_PASS_BELOW_CHARS = 1000
+FULL_PASS_PAGE_RATIO = 10
+FULL_PASS_MIN_PROSE_SHARE = 0.5
+PROSE_LINE_CHARS = 80
+FULL_PASS_MIN_GAIN = 1.5
+FULL_PASS_MAX_SHARE = 2 / 3
 # Links whose text is at least this many words are headlines of other articles: a block that is
 # nothing but one of them is a "related articles" entry that the extractor kept.
 LINK_HEADLINE_MIN_WORDS = 5
@@ -134,23 +166,50 @@ _LIST_MARKER_RE = re.compile(r"^\s*-\s+")
 _TABLE_ROW_RE = re.compile(r"^\|\s*(.*?)\s*\|\s*$")
 
 
-def main_text_blocks(html: str, url: str) -> list[str]:
+def main_text_blocks(html: str, url: str, page_chars: int | None = None) -> list[str]:
     """Return the article's text blocks (paragraphs, headings, list items), read by trafilatura.
 
-    ``html`` is the decoded page (our decoding, so every path reads the same characters). An
-    empty list means trafilatura found no article text, or less than `MIN_BODY_CHARS`.
+    ``html`` is the decoded page (our decoding, so every path reads the same characters). The
+    fast pass runs first; the full extraction when the fast pass keeps little text or little
+    prose (`FULL_PASS_BELOW_CHARS`). A short post is kept whole. An empty list means trafilatura
+    found no article text, or less than `MIN_TEXT_CHARS`. ``page_chars`` is the length of the
+    page's visible text, when known: prune rules spare an element holding half of it
+    (`prune_xpaths`), and a full pass that keeps `FULL_PASS_MAX_SHARE` of it or more dumped
+    the page rather than read an article.
     """
+    prune = prune_xpaths(page_chars)
+    text = _trafilatura_text(html, url, prune, fast=True)
+    prose = _prose_chars(text)
+    short = len(text) < FULL_PASS_BELOW_CHARS and not (
+        page_chars and page_chars < FULL_PASS_PAGE_RATIO * len(text)
+    )
+    if short or prose < FULL_PASS_MIN_PROSE_SHARE * len(text):
+        full = _trafilatura_text(html, url, prune, fast=False)
+        full_prose = _prose_chars(full)
+        if full_prose > prose and full_prose >= FULL_PASS_MIN_GAIN * prose and not (
+            page_chars and len(full) >= FULL_PASS_MAX_SHARE * page_chars
+        ):
+            text = full
+    if len(text) < MIN_TEXT_CHARS:
+        return []
+    return [_table_row_text(line) for line in text.split("\n")]
+
+
+def _prose_chars(text: str) -> int:
+    """Characters of ``text`` in lines long enough to be sentences (not menus or labels)."""
+    return sum(len(line) for line in text.split("\n") if len(line) >= PROSE_LINE_CHARS)
+
+
+def _trafilatura_text(html: str, url: str, prune: list[str], *, fast: bool) -> str:
+    """trafilatura's text of the page ("" when it finds none or fails)."""
     try:
         text = trafilatura.extract(
-            html, url=url, prune_xpath=PRUNE_XPATHS, **TRAFILATURA_OPTIONS
+            html, url=url, prune_xpath=prune, **{**TRAFILATURA_OPTIONS, "fast": fast}
         )
     except Exception as error:  # a library failure must fall back to find_body, not crash
         logger.warning("trafilatura failed on %s: %s", url, error)
-        return []
-    # Less text than a short article is a page trafilatura dumped whole, not an article.
-    if not text or len(text) < MIN_BODY_CHARS:
-        return []
-    return [_table_row_text(line) for line in text.split("\n")]
+        return ""
+    return text or ""
 
 
 def _table_row_text(line: str) -> str:
@@ -173,10 +232,32 @@ def find_body(tree: LexborHTMLParser) -> LexborNode | None:
     return best if best_score >= MIN_BODY_CHARS else None
 
 
-def link_headlines(tree: LexborHTMLParser) -> set[str]:
-    """The `text_key` of every link on the page long enough to be another article's headline."""
+def _own_prefixes(url: str | None) -> tuple[str, ...]:
+    """The absolute-URL prefixes of the page's own site (with and without ``www.``)."""
+    host = (urlsplit(url).hostname or "") if url else ""
+    if not host:
+        return ()
+    bare = host.removeprefix("www.")
+    return tuple(
+        f"{scheme}://{name}" for scheme in ("http", "https") for name in (bare, "www." + bare)
+    )
+
+
+def link_headlines(tree: LexborHTMLParser, url: str | None = None) -> set[str]:
+    """The `text_key` of every link on the page long enough to be another article's headline.
+
+    Links within the page (``href="#…"``, a table of contents) point at this article's own
+    headings, and links to other sites (``url``'s host differs) are not the site's articles:
+    their text stays.
+    """
+    own = _own_prefixes(url)
     headlines = set()
     for link in tree.css("a"):
+        href = link.attributes.get("href") or ""
+        if href.startswith("#"):
+            continue
+        if own and href.startswith(("http://", "https://")) and not href.startswith(own):
+            continue
         text = element_text(link)
         if len(text.split()) >= LINK_HEADLINE_MIN_WORDS:
             headlines.add(text_key(text))
@@ -189,3 +270,106 @@ def drop_link_headlines(blocks: list[str], headlines: set[str]) -> list[str]:
         block for block in blocks
         if text_key(_LIST_MARKER_RE.sub("", block)) not in headlines
     ]
+
+
+# A link headline followed only by its date, as other-news lists print it: "- Title (15/01/2024)".
+_TRAILING_DATE_RE = re.compile(r"[\s\-–(]*\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\)?[\s.]*$")
+# Layout tables: opening and closing tags of tables, rows and cells.
+_TABLE_TAG_RE = re.compile(r"<(/?)(?:table|tbody|thead|tfoot|tr|td|th)(?=[\s>/])", re.IGNORECASE)
+# A page whose paragraphs sit in table cells for more than this share of their text is laid out
+# with tables.
+LAYOUT_TABLE_SHARE = 0.5
+
+
+def without_link_headlines(blocks: list[str], headlines: set[str]) -> list[str]:
+    """`drop_link_headlines`, also for a headline followed only by its date."""
+    kept = []
+    for block in blocks:
+        line = _LIST_MARKER_RE.sub("", block)
+        if text_key(line) in headlines:
+            continue
+        dateless = _TRAILING_DATE_RE.sub("", line)
+        if dateless != line and text_key(dateless) in headlines:
+            continue
+        kept.append(block)
+    return kept
+
+
+def cut_trailer(blocks: list[str]) -> list[str]:
+    """The blocks before the first trailer heading (`noise.TRAILER_HEADINGS`) in the second half.
+
+    Portals end an article with boxes of other articles, reader comments and polls; their
+    teasers are text like the article's. A heading in the first half (an inline "Tin liên
+    quan" box) is left to the line rules.
+    """
+    total = sum(len(block) for block in blocks)
+    seen = 0
+    for index, block in enumerate(blocks):
+        if seen * 2 >= total and text_key(_LIST_MARKER_RE.sub("", block)) in (
+            noise.TRAILER_HEADINGS
+        ):
+            return blocks[:index]
+        seen += len(block)
+    return blocks
+
+
+def layout_tables_as_blocks(html: str, tree: LexborHTMLParser) -> str:
+    """The page with its tables made plain blocks, when tables lay out its paragraphs.
+
+    Legacy provincial CMSs put the whole article in a table cell; an extractor reads a table as
+    data and joins the cell's paragraphs into one row. Only a page whose paragraphs sit in
+    table cells for most of their text is changed.
+    """
+    in_cells = sum(len(element_text(p)) for p in tree.css("td p"))
+    if not in_cells:
+        return html
+    total = sum(len(element_text(p)) for p in tree.css("p"))
+    if in_cells < LAYOUT_TABLE_SHARE * total:
+        return html
+    return _TABLE_TAG_RE.sub(r"<\1div", html)
+
+
+def author_element_text(tree: LexborHTMLParser) -> str | None:
+    """The text of the first author element outside comments and page furniture."""
+    from crawler.parsing.pagedates import outside_furniture
+
+    for element in tree.css(_AUTHOR_ELEMENTS):
+        text = normalize_space(element_text(element))
+        if text and len(text) <= noise.MAX_AUTHOR_ELEMENT_CHARS and outside_furniture(element):
+            return text
+    return None
+
+
+def without_site_name(title: str, headline: str | None, site_name: str | None) -> str:
+    """The title without the site's name before or after it (``BÁO LÀO CAI - …``).
+
+    The headline (the page's ``<h1>``) inside the title with only a separator and other words
+    around it is the title; else a known site name (``og:site_name``) at either end, after or
+    before a separator, is cut.
+    """
+    if headline and len(headline) < len(title):
+        start = title.casefold().find(headline.casefold())
+        if start != -1:
+            before, after = title[:start], title[start + len(headline):]
+            if _separated(before, after):
+                return title[start:start + len(headline)].strip()
+    if site_name:
+        for separator in noise.TITLE_SEPARATORS:
+            if title.startswith(site_name + separator):
+                return title[len(site_name + separator):].strip() or title
+            if title.endswith(separator + site_name):
+                return title[:-len(separator + site_name)].strip() or title
+    return title
+
+
+def _separated(before: str, after: str) -> bool:
+    """Whether the text around a headline in a title is a site name joined by a separator."""
+    if not before.strip() and not after.strip():
+        return False
+    if before.strip() and not (before.rstrip() + " ").endswith(_SEPARATOR_ENDS):
+        return False
+    return not after.strip() or (" " + after.lstrip()).startswith(_SEPARATOR_STARTS)
+
+
+_SEPARATOR_ENDS = tuple(sep.rstrip() + " " for sep in noise.TITLE_SEPARATORS)
+_SEPARATOR_STARTS = tuple(" " + sep.lstrip() for sep in noise.TITLE_SEPARATORS)

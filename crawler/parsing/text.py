@@ -1,8 +1,9 @@
 """Normalise article text and drop the layout noise that extraction leaves in a body.
 
 What counts as noise is kept here as data: share bars (``Chia sẻ``, ``Facebook``, ``Zalo``),
-advertising labels, related-article headings, tag lines, date lines (`dates.is_date_line`) and
-lines with no letter or digit. `clean_paragraphs` applies those rules to a body and also drops
+advertising labels, related-article headings, tag lines, comment-form labels
+(`noise.COMMENT_FORM_PREFIXES`), date lines (`dates.is_date_line`) and lines with no letter or
+digit. `clean_paragraphs` applies those rules to a body and also drops
 image captions and the lead when the page repeats them as paragraphs; `pop_byline` takes the
 author signature off the end of the body (`bylines.parse_byline`).
 """
@@ -21,6 +22,7 @@ from crawler.parsing.bylines import (
     split_caption_credit,
 )
 from crawler.parsing.dates import is_normalized_date_line
+from crawler.parsing.noise import COMMENT_FORM_PREFIXES, TRAILER_HEADINGS
 from crawler.parsing.spaces import single_spaced
 
 # Invisible characters that break word comparison and carry no text: zero-width space,
@@ -151,11 +153,11 @@ def _is_noise(line: str, folded: str, key: str) -> bool:
     """
     if is_punctuation_only(line):
         return True
-    if key in AD_LABELS or key in RELATED_HEADINGS:
+    if key in AD_LABELS or key in RELATED_HEADINGS or key in TRAILER_HEADINGS:
         return True
     if _SHARE_BAR_RE.match(folded) or _TAG_LINE_RE.match(folded):
         return True
-    if _RELATED_LINK_RE.match(folded):
+    if _RELATED_LINK_RE.match(folded) or folded.startswith(COMMENT_FORM_PREFIXES):
         return True
     return is_normalized_date_line(line)
 
