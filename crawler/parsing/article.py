@@ -16,7 +16,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from html import unescape as unescape_html
 from itertools import islice
@@ -267,6 +267,33 @@ def content_hash(record: dict) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+@dataclass
+class _Page:
+    """One page being read: its tree and metadata, the profile (None: the generic path), and the
+    fields the profile's selectors missed (``fallback``), shared by the extraction stages."""
+
+    url: str
+    html: bytes | str
+    content_type: str | None
+    profile: SiteProfile | None
+    tree: LexborHTMLParser
+    ld_objects: list[dict]
+    metas: PageMeta
+    canonical: list[str]
+    links: PageLinks
+    fallback: list[str] = field(default_factory=list)
+
+    @property
+    def selectors(self) -> dict | None:
+        """The profile's compiled selectors by field, or None on the generic path."""
+        return self.profile.selectors if self.profile else None
+
+    @property
+    def timezone(self) -> str:
+        """Where a date without an offset is read: the profile's zone, else Vietnam's."""
+        return self.profile.timezone if self.profile else DEFAULT_TIMEZONE
+
+
 def extract_with_profile(
     html: bytes | str, url: str, profile: SiteProfile | None, content_type: str | None = None
 ) -> dict:
@@ -276,99 +303,43 @@ def extract_with_profile(
     and named in the record's ``fallback`` list (a sign that the site's layout changed).
     """
     parsed = read_page(html, content_type)
-    page, ld_objects, metas = parsed.tree, parsed.json_ld, parsed.metas
-    timezone = profile.timezone if profile else DEFAULT_TIMEZONE
-    links = PageLinks(url)
-    xp = profile.selectors if profile else None
-    fallback: list[str] = []
-
-    title, title_source = _title(page, metas, profile)
+    page = _Page(url, html, content_type, profile, parsed.tree, parsed.json_ld, parsed.metas,
+                 parsed.canonical, PageLinks(url))
+    title, title_source = _title(page.tree, page.metas, profile)
     if title and not profile:
         title = generic.without_site_name(
-            title, _first_text(page, generic.TITLES), metas.get("og:site_name", "application-name")
+            title, _first_text(page.tree, generic.TITLES),
+            page.metas.get("og:site_name", "application-name"),
         )
     if profile and title_source != "selector":
-        fallback.append("title")
-    lead = _first_text(page, xp["lead"]) if xp else None
-    lead_source = "selector" if lead else None
-    if lead is None and not profile:
-        lead = _first_text(page, generic.LEADS)
-        lead_source = "generic" if lead else None
-    if lead is None and not profile:
-        lead = metas.get("description", "og:description")
-        lead = normalize_space(lead) if lead else None
-        lead_source = "meta" if lead else None
-    # The generic date finder, also for a profile that names no date element (what `scrapy
-    # addsite` pre-fills from the generic path is then what the profile gives).
-    generic_published, generic_modified = pagedates.find_dates(
-        page, metas, ld_objects,
-        pagedates.page_signals(url, attribute(page.root, "lang"), metas,
-                               profile.timezone if profile else None),
-        parsed.canonical[0].strip() if parsed.canonical else None,
-    ) if profile is None or not xp["published"] or not xp["modified"] else (None, None)
-    if profile is None or not xp["published"]:
-        published = generic_published
-    else:
-        published = _choose_date(_date_candidates(
-            page, metas, xp["published"], ("article:published_time", "datePublished", "pubdate"),
-            "datePublished", ld_objects, timezone, url=url,
-        ))
-    if profile is None or not xp["modified"]:
-        modified = generic_modified
-    else:
-        modified = _choose_date(_date_candidates(
-            page, metas, xp["modified"],
-            ("article:modified_time", "dateModified", "og:updated_time"), "dateModified",
-            ld_objects, timezone,
-        ))
-    section = _first_text(page, xp["section"]) if xp else None
-    section = section or metas.get("article:section")
-    tags = _tags(page, metas, profile)
-    byline_text = _first_text(page, xp["byline"]) if xp and xp["byline"] else None
-
+        page.fallback.append("title")
+    lead, lead_source = _read_lead(page)
+    dates = _read_dates(page)
+    selectors = page.selectors
+    section = _first_text(page.tree, selectors["section"]) if selectors else None
+    section = section or page.metas.get("article:section")
+    byline_text = (_first_text(page.tree, selectors["byline"])
+                   if selectors and selectors["byline"] else None)
     byline = parse_byline(byline_text, allow_bare_name=True) if byline_text else None
-    # The profile's body container first; when it is missing, or holds no text any more (the
-    # layout moved the article elsewhere), the generic path reads the page.
-    body = None
-    for body_source in ("selector", "generic") if xp else ("generic",):
-        body = _read_body(page, html, content_type, links, profile, body_source, title, lead,
-                          lead_source)
-        if body.paragraphs:
-            break
-        if body_source == "selector":
-            fallback.append("body")
-    paragraphs, images = body.paragraphs, body.images
-    lead, lead_source = body.lead, body.lead_source
-    byline = byline or body.byline
-    if byline is None:
-        byline = _json_ld_byline(ld_objects)
-    if byline is None and not profile and (author := generic.author_element_text(page)):
-        byline = parse_byline(author, allow_bare_name=True)
-    if byline is None and (author := metas.get("author", "article:author")):
-        if profile or not _names_the_publisher(author, metas, url):
-            byline = parse_byline(author, allow_bare_name=True)
+    tags = _tags(page.tree, page.metas, profile)  # before the body reading cuts the tree
+    body, body_source = _read_body_with_fallback(page, title, lead, lead_source)
+    byline = _read_byline(page, byline or body.byline)
+    images = body.images
     if body_source == "generic" and images:
         images = _real_images(images, title, byline)
-    if fallback:
+    if page.fallback:
         logger.info("%s: profile %s found no %s, generic extraction used",
-                    url, profile.site_id if profile else None, " or ".join(fallback))
-
-    canonical = parsed.canonical
-    language = attribute(page.root, "lang") or (profile.language if profile else None)
+                    url, profile.site_id if profile else None, " or ".join(page.fallback))
+    language = attribute(page.tree.root, "lang") or (profile.language if profile else None)
     record = {
         "url": url,
-        "canonical_url": links.absolute(canonical[0].strip()) if canonical else url,
+        "canonical_url": (page.links.absolute(page.canonical[0].strip()) if page.canonical
+                          else url),
         "site": profile.site_id if profile else None,
         "title": title,
-        "lead": lead,
-        "body": "\n\n".join(paragraphs) if paragraphs else None,
-        "published": published.value,
-        "published_source": published.source,
-        "published_zone_source": published.zone_source,
-        "modified": modified.value,
-        "modified_source": modified.source,
-        "modified_zone_source": modified.zone_source,
-        "dates_disagree": published.disagree or modified.disagree,
+        "lead": body.lead,
+        "body": "\n\n".join(body.paragraphs) if body.paragraphs else None,
+        **dates,
         "authors": list(byline.authors) if byline else [],
         "credit": byline.credit if byline else None,
         "section": normalize_space(section) if section else None,
@@ -376,12 +347,82 @@ def extract_with_profile(
         "images": images,
         "language": language.split("-")[0].lower() if language else None,
         "title_source": title_source,
-        "lead_source": lead_source,
-        "body_source": body_source if paragraphs else None,
-        "fallback": fallback,
+        "lead_source": body.lead_source,
+        "body_source": body_source if body.paragraphs else None,
+        "fallback": page.fallback,
     }
     record["content_hash"] = content_hash(record)
     return record
+
+
+def _read_lead(page: _Page) -> tuple[str | None, str | None]:
+    """The sapo and where it came from: the profile's selector; else the generic selectors, then
+    the page's description (the body reading may still swap that for the visible sapo)."""
+    if page.selectors:
+        lead = _first_text(page.tree, page.selectors["lead"])
+        return lead, "selector" if lead else None
+    if lead := _first_text(page.tree, generic.LEADS):
+        return lead, "generic"
+    lead = page.metas.get("description", "og:description")
+    lead = normalize_space(lead) if lead else None
+    return lead, "meta" if lead else None
+
+
+def _read_dates(page: _Page) -> dict:
+    """``published`` and ``modified`` with their sources and zones' sources, and whether the
+    sources disagree.
+
+    A profile's date selectors lead; the generic date finder (`pagedates`) reads a page without
+    a profile, and a field a profile names no element for (so what ``scrapy addsite`` pre-fills
+    from the generic path is what the profile gives).
+    """
+    selectors = page.selectors
+    generic_published, generic_modified = pagedates.find_dates(
+        page.tree, page.metas, page.ld_objects,
+        pagedates.page_signals(page.url, attribute(page.tree.root, "lang"), page.metas,
+                               page.profile.timezone if page.profile else None),
+        page.canonical[0].strip() if page.canonical else None,
+    ) if selectors is None or not selectors["published"] or not selectors["modified"] else (
+        None, None)
+    if selectors is None or not selectors["published"]:
+        published = generic_published
+    else:
+        published = _choose_date(_date_candidates(
+            page.tree, page.metas, selectors["published"],
+            ("article:published_time", "datePublished", "pubdate"), "datePublished",
+            page.ld_objects, page.timezone, url=page.url,
+        ))
+    if selectors is None or not selectors["modified"]:
+        modified = generic_modified
+    else:
+        modified = _choose_date(_date_candidates(
+            page.tree, page.metas, selectors["modified"],
+            ("article:modified_time", "dateModified", "og:updated_time"), "dateModified",
+            page.ld_objects, page.timezone,
+        ))
+    return {
+        "published": published.value,
+        "published_source": published.source,
+        "published_zone_source": published.zone_source,
+        "modified": modified.value,
+        "modified_source": modified.source,
+        "modified_zone_source": modified.zone_source,
+        "dates_disagree": published.disagree or modified.disagree,
+    }
+
+
+def _read_byline(page: _Page, byline: Byline | None) -> Byline | None:
+    """The byline found in the page, else the JSON-LD author, else (generic path) an author
+    element near the headline, else ``<meta name=author>`` (on the generic path only when it
+    names a person, not the publisher)."""
+    if byline is None:
+        byline = _json_ld_byline(page.ld_objects)
+    if byline is None and not page.profile and (author := generic.author_element_text(page.tree)):
+        byline = parse_byline(author, allow_bare_name=True)
+    if byline is None and (author := page.metas.get("author", "article:author")):
+        if page.profile or not _names_the_publisher(author, page.metas, page.url):
+            byline = parse_byline(author, allow_bare_name=True)
+    return byline
 
 
 @dataclass(frozen=True)
@@ -395,44 +436,76 @@ class _Body:
     lead_source: str | None
 
 
-def _read_body(
-    page: LexborHTMLParser, html: bytes | str, content_type: str | None, links: PageLinks,
-    profile: SiteProfile | None, body_source: str, title: str | None, lead: str | None,
-    lead_source: str | None,
-) -> _Body:
-    """Read the body with the profile's selectors (``selector``) or the generic path.
+def _read_body_with_fallback(
+    page: _Page, title: str | None, lead: str | None, lead_source: str | None
+) -> tuple[_Body, str]:
+    """The body and the reader that gave it (``selector`` or ``generic``).
 
-    The selector reading is the first to change the page. The page's text is decoded for the
-    generic path only (trafilatura parses it again, with lxml).
+    The profile's body container first; when it is missing, or holds no text any more (the
+    layout moved the article elsewhere), the generic path reads the page and ``body`` is named
+    in ``fallback``.
     """
-    blocks: list[str] = []
-    if body_source == "selector":
-        container = _first(page, profile.selectors["body"])
-        removals = profile.selectors["remove"]
-    else:
-        page_body = page.body
-        blocks = generic.cut_trailer(generic.without_link_headlines(
-            generic.main_text_blocks(
-                generic.layout_tables_as_blocks(decode_html(html, content_type), page),
-                links.url, len(page_body.text()) if page_body is not None else None,
-            ),
-            generic.link_headlines(page, links.url),
-        ))
-        # Images and captions still come from the tree; its text only when trafilatura has none.
-        container = generic.find_body(page)
-        removals = generic.REMOVE
+    if page.selectors:
+        body = _selector_body(page, title, lead, lead_source)
+        if body.paragraphs:
+            return body, "selector"
+        page.fallback.append("body")
+    return _generic_body(page, title, lead, lead_source), "generic"
+
+
+def _selector_body(
+    page: _Page, title: str | None, lead: str | None, lead_source: str | None
+) -> _Body:
+    """Read the body with the profile's selectors: the first reading to change the tree."""
+    assert page.profile is not None
+    container = _first(page.tree, page.profile.selectors["body"])
+    if container is None:
+        return _Body([], [], None, lead, lead_source)
+    images = _strip_container(container, page.profile.selectors["remove"], page)
+    return _clean_body(block_texts(container), images, title, lead, lead_source)
+
+
+def _generic_body(
+    page: _Page, title: str | None, lead: str | None, lead_source: str | None
+) -> _Body:
+    """Read the body with the generic path (trafilatura parses the decoded text again, with
+    lxml); images and captions still come from the tree, its text only when trafilatura has
+    none worth more."""
+    page_body = page.tree.body
+    blocks = generic.cut_trailer(generic.without_link_headlines(
+        generic.main_text_blocks(
+            generic.layout_tables_as_blocks(decode_html(page.html, page.content_type), page.tree),
+            page.links.url, len(page_body.text()) if page_body is not None else None,
+        ),
+        generic.link_headlines(page.tree, page.links.url),
+    ))
+    container = generic.find_body(page.tree)
     images: list[dict] = []
     if container is not None:
-        for selector in removals:
-            for element in selector(container):
-                drop(element)
-        images = _take_images(container, profile, links)
-        if body_source == "selector" or len(blocks) < 2:
+        images = _strip_container(container, generic.REMOVE, page)
+        if len(blocks) < 2:
             # One block from trafilatura is its whole-page dump for pages too small to score;
             # the paragraph container's own blocks are then the better reading.
             container_blocks = block_texts(container)
-            if body_source == "selector" or len(container_blocks) > len(blocks):
+            if len(container_blocks) > len(blocks):
                 blocks = container_blocks
+    return _clean_body(blocks, images, title, lead, lead_source)
+
+
+def _strip_container(container: LexborNode, removals, page: _Page) -> list[dict]:
+    """Cut the noise ``removals`` select out of the body container; take its images out."""
+    for selector in removals:
+        for element in selector(container):
+            drop(element)
+    return _take_images(container, page.profile, page.links)
+
+
+def _clean_body(
+    blocks: list[str], images: list[dict], title: str | None, lead: str | None,
+    lead_source: str | None,
+) -> _Body:
+    """Our cleaning rules on the body's blocks: noise lines, repeated captions, lead and title,
+    and the byline at its end."""
     if not blocks:
         return _Body([], images, None, lead, lead_source)
     if lead and lead_source == "meta" and (visible_lead := _visible_lead(lead, blocks)):
