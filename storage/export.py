@@ -58,6 +58,8 @@ def parquet_schema():
     # Where the extractor found each value (docs/extraction.md).
     provenance = {
         "published_source": text, "modified_source": text, "dates_disagree": pa.bool_(),
+        "published_zone_source": text, "modified_zone_source": text,
+        "canonical_rejected": text, "canonical_claimed": text,
         "title_source": text, "lead_source": text, "body_source": text, "fallback": texts,
     }
     return pa.schema([*columns.items(), *provenance.items()])

@@ -126,6 +126,9 @@ def test_parquet_export_has_typed_columns_and_the_jsonl_values(store, tmp_path):
                               "target_uri": "http://x/a/"}},
         "modified_source": None, "dates_disagree": False, "title_source": "selector",
         "lead_source": "selector", "body_source": "selector", "fallback": [],
+        "published_zone_source": "page", "modified_zone_source": None,
+        # Present when the page's canonical URL was not used (crawler/origins.py).
+        "canonical_rejected": None, "canonical_claimed": None,
     }
     store.upsert(make_record("http://x/a/", **complete))
     store.upsert(make_record("http://x/b/", **{**complete, "fallback": ["body"]}, images=[],
