@@ -384,22 +384,12 @@ def _read_dates(page: _Page) -> dict:
         page.canonical[0].strip() if page.canonical else None,
     ) if selectors is None or not selectors["published"] or not selectors["modified"] else (
         None, None)
-    if selectors is None or not selectors["published"]:
-        published = generic_published
-    else:
-        published = _choose_date(_date_candidates(
-            page.tree, page.metas, selectors["published"],
-            ("article:published_time", "datePublished", "pubdate"), "datePublished",
-            page.ld_objects, page.timezone, url=page.url,
-        ))
-    if selectors is None or not selectors["modified"]:
-        modified = generic_modified
-    else:
-        modified = _choose_date(_date_candidates(
-            page.tree, page.metas, selectors["modified"],
-            ("article:modified_time", "dateModified", "og:updated_time"), "dateModified",
-            page.ld_objects, page.timezone,
-        ))
+    published = generic_published if selectors is None or not selectors["published"] else (
+        _profile_date(page, "published", ("article:published_time", "datePublished", "pubdate"),
+                      "datePublished", url=page.url))
+    modified = generic_modified if selectors is None or not selectors["modified"] else (
+        _profile_date(page, "modified", ("article:modified_time", "dateModified",
+                                         "og:updated_time"), "dateModified"))
     return {
         "published": published.value,
         "published_source": published.source,
@@ -409,6 +399,17 @@ def _read_dates(page: _Page) -> dict:
         "modified_zone_source": modified.zone_source,
         "dates_disagree": published.disagree or modified.disagree,
     }
+
+
+def _profile_date(
+    page: _Page, field: str, meta_names: tuple[str, ...], ld_key: str, url: str | None = None
+) -> pagedates.FoundDate:
+    """A date field read by the profile's selectors first, then the page's metadata."""
+    assert page.selectors is not None
+    return _choose_date(_date_candidates(
+        page.tree, page.metas, page.selectors[field], meta_names, ld_key, page.ld_objects,
+        page.timezone, url=url,
+    ))
 
 
 def _read_byline(page: _Page, byline: Byline | None) -> Byline | None:

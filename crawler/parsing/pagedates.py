@@ -198,6 +198,11 @@ def _published(
     page: LexborHTMLParser, metas: PageMeta, ld_objects: list[dict], signals: PageSignals,
     canonical: str | None,
 ) -> FoundDate:
+    """The publication date from every source, in the order they are trusted.
+
+    One function on purpose (61 lines): the order of the sources is the rule, and it reads
+    top to bottom here as it is applied.
+    """
     # The metadata's dates: the most specific (one with a time of day) leads, the most trusted
     # source among equals.
     candidates: list[_Candidate] = []
