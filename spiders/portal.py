@@ -55,6 +55,7 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import scrapy
 from protego import Protego
@@ -93,6 +94,7 @@ from spiders.learn import (
 
 logger = logging.getLogger(__name__)
 
+VIETNAM_TIMEZONE = "Asia/Ho_Chi_Minh"
 SITE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 # URLs of pages found not to be articles (listings, static pages, polls), kept for the next
 # crawl; beyond this many, their shapes' votes decide.
@@ -114,6 +116,25 @@ def load_learned_state(archive_dir: str | Path, site_id: str) -> dict:
     except (OSError, ValueError) as error:
         logger.warning("Ignoring %s, unreadable (%s): learning the site again", path, error)
         return {}
+
+
+def site_timezone(given: str | None, catalogued: bool, host: str) -> str | None:
+    """The zone of a time printed without an offset on this portal, or None (never guessed).
+
+    ``-a timezone=`` when given; Vietnam's for a catalogued provincial paper or a ``.vn`` host
+    (the record's own URL may be a mirror's); otherwise none: such a time keeps no offset
+    (``published_zone_source: none``, docs/researcher.md).
+    """
+    if given:
+        try:
+            ZoneInfo(given)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"-a timezone={given!r}: not a time zone name such as "
+                             "Asia/Ho_Chi_Minh") from error
+        return given
+    if catalogued or host.endswith(".vn"):
+        return VIETNAM_TIMEZONE
+    return None
 
 
 def _exact_origin_only(url: str) -> bool:
@@ -141,6 +162,7 @@ class AnyPortalSpider(PortalSpider):
         site: str | None = None,
         site_id: str | None = None,
         base_url: str | None = None,
+        timezone: str | None = None,
         **kwargs,
     ) -> None:
         entry = catalogue_entry(site) if site else {}
@@ -164,6 +186,7 @@ class AnyPortalSpider(PortalSpider):
         )
         super().__init__(*args, base_url=base_url, **kwargs)
         self.site_key = key
+        self.site_timezone = site_timezone(timezone, bool(entry), host)
         # Crawl runs, job state and WARC names are kept per site (fetch_state, jobstate).
         self.crawl_key = f"portal:{key}"
         self.start_url = self.site_url(parts.path + (f"?{parts.query}" if parts.query else ""))
@@ -286,8 +309,9 @@ class AnyPortalSpider(PortalSpider):
 
     def learned_profile(self, learned: LearnedSelectors) -> SiteProfile:
         """A site profile of the learned selectors."""
+        zone = {"timezone": self.site_timezone} if self.site_timezone else {}
         return learned.profile(self.site_key, self.profile.name, self.profile.domains,
-                               self.profile.base_url)
+                               self.profile.base_url, **zone)
 
     # --- discovery -------------------------------------------------------------------------------
 
@@ -632,7 +656,8 @@ class AnyPortalSpider(PortalSpider):
 
     def extract_record(self, body: bytes, url: str, content_type: str | None) -> dict:
         """Read with the learned profile when it won, else the generic path; ``site`` is ours."""
-        record = extract_with_profile(body, url, self.extraction_profile, content_type)
+        record = extract_with_profile(body, url, self.extraction_profile, content_type,
+                                      timezone=self.site_timezone)
         record["site"] = self.site_key
         return record
 

@@ -281,6 +281,8 @@ class _Page:
     metas: PageMeta
     canonical: list[str]
     links: PageLinks
+    # The zone the crawl knows for a site without a profile (None: none known).
+    site_zone: str | None = None
     fallback: list[str] = field(default_factory=list)
 
     @property
@@ -291,20 +293,27 @@ class _Page:
     @property
     def timezone(self) -> str:
         """Where a date without an offset is read: the profile's zone, else Vietnam's."""
-        return self.profile.timezone if self.profile else DEFAULT_TIMEZONE
+        if self.profile:
+            return self.profile.timezone
+        return self.site_zone or DEFAULT_TIMEZONE
 
 
 def extract_with_profile(
-    html: bytes | str, url: str, profile: SiteProfile | None, content_type: str | None = None
+    html: bytes | str, url: str, profile: SiteProfile | None, content_type: str | None = None,
+    *, timezone: str | None = None,
 ) -> dict:
     """Extract the Article fields of one page; ``profile`` None means the generic path.
+
+    ``timezone`` (generic path only) is the zone the crawl knows the site's times are printed
+    in, as a profile's is (the portal spider's ``-a timezone``); without it a time printed
+    without an offset keeps none unless the page itself says it is Vietnamese.
 
     With a profile, a title or body its selectors miss is taken by the generic path instead
     and named in the record's ``fallback`` list (a sign that the site's layout changed).
     """
     parsed = read_page(html, content_type)
     page = _Page(url, html, content_type, profile, parsed.tree, parsed.json_ld, parsed.metas,
-                 parsed.canonical, PageLinks(url))
+                 parsed.canonical, PageLinks(url), site_zone=timezone)
     title, title_source = _title(page.tree, page.metas, profile)
     if title and not profile:
         title = generic.without_site_name(
@@ -380,7 +389,7 @@ def _read_dates(page: _Page) -> dict:
     generic_published, generic_modified = pagedates.find_dates(
         page.tree, page.metas, page.ld_objects,
         pagedates.page_signals(page.url, attribute(page.tree.root, "lang"), page.metas,
-                               page.profile.timezone if page.profile else None),
+                               page.profile.timezone if page.profile else page.site_zone),
         page.canonical[0].strip() if page.canonical else None,
     ) if selectors is None or not selectors["published"] or not selectors["modified"] else (
         None, None)
