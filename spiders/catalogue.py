@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 from functools import cache
+from importlib import resources
 from pathlib import Path
 
-CATALOGUE_PATH = Path(__file__).with_name("catalogue.json")
+# Through importlib.resources: in a scrapyd egg the package is a zip file, not a directory.
+CATALOGUE_PATH = resources.files(__package__).joinpath("catalogue.json")
 
 
 class CatalogueError(LookupError):

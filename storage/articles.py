@@ -42,6 +42,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from storage.jobs import setup_schema as _setup_job_history
+
 # Column order is the order of keys in exported records.
 ARTICLE_FIELDS: tuple[str, ...] = (
     "url", "canonical_url", "site", "title", "lead", "body", "published", "modified", "authors",
@@ -225,6 +227,7 @@ class ArticleStore:
         self._db.executescript(_SCHEMA)
         self._add_assets_table()
         self._migrate()
+        _setup_job_history(self._db)
 
     def _migrate(self) -> None:
         """Add the columns a store file written by an earlier version lacks."""

@@ -22,17 +22,27 @@ The judgement reads the crawl stats (``discovery/failed/*`` counted by the spide
 ``discovery/failed_before_pause`` carried over a graceful stop by the job state, Scrapy's
 ``downloader/response_status_count/*``).
 
+Every crawl's summary also goes into the job history of the article store (``storage/jobs.py``,
+the crawl's ``crawl_runs`` row; ``scrapy jobs`` prints it), judged against the site's earlier
+crawls (``crawler/scheduling/health.py``): each reason it falls far below the site's usual is a
+``flags`` entry of the summary and a WARNING in the log.
+
 Settings: ``CRAWL_SUMMARY_FILE`` - where the latest crawl's JSON is copied (default
 ``<ARCHIVE_DIR>/last-crawl.json``; empty to skip); each crawl's own copy is ``summary.json`` in its
 report folder (``CRAWL_REPORTS_DIR``, see ``crawler/extensions/reports.py``).
+``ARTICLES_STORE_ENABLED`` / ``ARTICLES_DB`` - the store of the job history (none when off);
+``SITECHECK_MARGIN`` - the fill-rate drop that flags a crawl; ``WARC_DIR``, ``WARC_PREFIX`` -
+to name the crawl's WARC files.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from scrapy import signals
@@ -41,6 +51,9 @@ from crawler.extensions.progress import dropped_total
 from crawler.extensions.reports import crawl_report_dir, publish
 from crawler.paths import ArchivePaths
 from crawler.pipelines.fillrate import rates_from_stats
+from crawler.scheduling.health import flag_crawl
+from storage.articles import ArticleStore
+from storage.jobs import JobHistory, warc_files_of_crawl
 
 logger = logging.getLogger(__name__)
 
@@ -192,28 +205,38 @@ def format_summary(name: str, reason: str, summary: dict) -> str:
         f"  WARC              {summary['warc_files']} files, {summary['warc_records']} records, "
         f"{summary['warc_bytes'] / 1e6:.2f} MB",
         f"  errors logged     {summary['errors_logged']}",
+        *(f"  FLAGGED           {flag}" for flag in summary.get("flags", ())),
     ])
 
 
 class CrawlSummary:
     """Summary block at the end of every crawl."""
 
-    def __init__(self, stats, summary_file: Path | None, reports: Path) -> None:
+    def __init__(self, stats, summary_file: Path | None, reports: Path,
+                 articles_db: Path | None = None, warc_dir: Path | None = None,
+                 settings=None) -> None:
         self.stats = stats
         self.summary_file = summary_file
         self.reports = reports
+        self.articles_db = articles_db
+        self.warc_dir = warc_dir
+        self.settings = settings
         self._started = time.monotonic()
+        self._started_utc = datetime.now(timezone.utc)
 
     @classmethod
     def from_crawler(cls, crawler):
         paths = ArchivePaths.from_settings(crawler.settings)
-        extension = cls(crawler.stats, paths.summary_file, paths.reports_dir)
+        store = crawler.settings.getbool("ARTICLES_STORE_ENABLED", True)
+        extension = cls(crawler.stats, paths.summary_file, paths.reports_dir,
+                        paths.articles_db if store else None, paths.warc_dir, crawler.settings)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
     def spider_opened(self) -> None:
         self._started = time.monotonic()
+        self._started_utc = datetime.now(timezone.utc)
 
     def spider_closed(self, spider, reason: str) -> None:
         stats = self.stats.get_stats()
@@ -223,7 +246,11 @@ class CrawlSummary:
             "status": outcome.status, "exit_code": outcome.exit_code, "outcome": outcome.detail,
             "report": str(folder),
             **summarize(stats, time.monotonic() - self._started),
+            "started": self._started_utc.isoformat(),
+            "finished": datetime.now(timezone.utc).isoformat(),
         }
+        if self.articles_db is not None:
+            summary["flags"] = self._record_job(spider, reason, summary)
         logger.info("%s", format_summary(spider.name, reason, summary))
         if not outcome.complete and outcome.exit_code:
             logger.error("Crawl %s: %s; it does not count as a complete crawl (exit code %s)",
@@ -233,3 +260,32 @@ class CrawlSummary:
         report.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
         if self.summary_file:
             publish(report, self.summary_file)
+
+    def _record_job(self, spider, reason: str, summary: dict) -> list[str]:
+        """Judge the crawl against its site's earlier ones, log each flag, write the history."""
+        site = getattr(spider, "site_key", None) or getattr(
+            getattr(spider, "profile", None), "site_id", None) or spider.name
+        prefix = (self.settings.get("WARC_PREFIX") if self.settings else None) or spider.name
+        if self.warc_dir is not None:
+            summary["warc_file_names"] = warc_files_of_crawl(
+                self.warc_dir, prefix, summary["started"])
+        margin = self.settings.getfloat("SITECHECK_MARGIN", 0.1) if self.settings else 0.1
+        run_id = self.stats.get_value("crawl_runs/run_id")
+        try:
+            with ArticleStore(self.articles_db) as store:
+                history = JobHistory.of(store)
+                earlier = [job.summary for job in history.jobs(site=site, limit=10,
+                                                                 exclude=run_id)
+                           if job.summary and job.finished]
+                flags = flag_crawl(site, summary, earlier, margin)
+                history.record(
+                    run_id, spider=getattr(spider, "crawl_key", None) or spider.name, site=site,
+                    job=getattr(spider, "_job", None), started=summary["started"],
+                    finished=summary["finished"], reason=reason, status=summary["status"],
+                    exit_code=summary["exit_code"], summary=summary, flags=flags)
+        except sqlite3.Error as error:
+            logger.error("Could not write the job history to %s: %s", self.articles_db, error)
+            return []
+        for flag in flags:
+            logger.warning("Crawl of %s flagged: %s", site, flag)
+        return flags

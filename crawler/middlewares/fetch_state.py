@@ -63,6 +63,8 @@ class FetchStateMiddleware:
     def spider_opened(self) -> None:
         self.store = ArticleStore(self.path)
         self.store.start_run(self.run_id, self.spider_name, utc_now())
+        # The crawl summary writes its figures into this run's row (storage/jobs.py).
+        self.stats.set_value("crawl_runs/run_id", self.run_id)
 
     def spider_closed(self, reason: str) -> None:
         if self.store is None:
