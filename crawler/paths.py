@@ -13,8 +13,9 @@ and may be set on its own:
 * ``JOBDIR`` - Scrapy's job directory; the portal spider defaults it to
   ``<ARCHIVE_DIR>/jobs/<spider name>`` (`default_jobdir`); empty: no job state.
 
-Not settings, but under the root too: the CDXJ index (``index.cdxj``) and ``scrapy sitecheck``'s
-baselines (``sitecheck/<site_id>.json``).
+Not settings, but under the root too: the CDXJ index (``index.cdxj``), ``scrapy sitecheck``'s
+baselines (``sitecheck/<site_id>.json``) and ``scrapy schedule``'s entries and state
+(``schedule/``).
 
 Components build `ArchivePaths` once, in ``from_crawler`` (commands: at the start of ``run``),
 and keep the paths they need; nothing else computes a path from these settings.
@@ -77,3 +78,8 @@ class ArchivePaths:
     def sitecheck_file(self, site_id: str) -> Path:
         """The fill rates ``scrapy sitecheck`` last accepted for a site."""
         return self.root / "sitecheck" / f"{site_id}.json"
+
+    @property
+    def schedule_dir(self) -> Path:
+        """The recurring crawls of ``scrapy schedule`` and its runner's state."""
+        return self.root / "schedule"
