@@ -18,7 +18,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -29,7 +29,7 @@ from crawler.scheduling.runner import ScheduleRunner
 from crawler.scheduling.scrapyd import Scrapyd
 from storage.articles import ArticleStore
 from storage.jobs import JobHistory
-from tests.conftest import LOOPBACK_SETTINGS, PROJECT_ROOT
+from tests.conftest import LOOPBACK_SETTINGS, PROJECT_ROOT, scrapy
 from tests.replica.process import ReplicaProcess
 
 PROJECT = "provincial-news-archiver"
@@ -156,3 +156,32 @@ def test_a_scheduled_crawl_runs_under_scrapyd_and_lands_in_the_job_history(
                 for record in ArchiveIterator(handle) if record.rec_type == "response"}
     assert origin + "/" in uris
     assert by_job["baonamdinh-20250302T023000Z"].summary["articles_new"] == 0
+
+
+def test_a_catalogued_portal_added_on_the_command_line_runs_under_scrapyd(scrapyd, tmp_path):
+    """``schedule add <catalogue id>``: the portal spider, its catalogue read from the egg."""
+    url, _ = scrapyd
+    archive = tmp_path / "archive"
+    with ReplicaProcess(articles=20) as replica:
+        settings = [f"--setting={name}={value}" for name, value in LOOPBACK_SETTINGS.items()]
+        added = scrapy("schedule", "add", "hanoimoi", "--every", "daily 03:00",
+                       "--args", f"base_url={replica.origin}/", *settings, "--scrapyd", url,
+                       "-s", f"ARCHIVE_DIR={archive}")
+        assert added.returncode == 0, added.stderr
+        assert "portal -a site=hanoimoi" in added.stdout
+        later = datetime.now(timezone.utc) + timedelta(days=1)
+        runner = ScheduleRunner(ScheduleBook(archive / "schedule"), archive,
+                                default_scrapyd="http://127.0.0.1:1/", project=PROJECT,
+                                clock=lambda: later)
+        launched = runner.tick().launched
+        assert [entry for entry, _ in launched] == ["hanoimoi"]
+        wait_finished(Scrapyd(url, PROJECT), launched[0][1])
+    listed = scrapy("schedule", "list", "-s", f"ARCHIVE_DIR={archive}")
+    assert f"(job {launched[0][1]})" in listed.stdout
+    jobs = scrapy("jobs", "--site", "hanoimoi", "-s", f"ARCHIVE_DIR={archive}")
+    assert jobs.returncode == 0, jobs.stderr
+    line = jobs.stdout.splitlines()[2]
+    assert "hanoimoi" in line and "complete" in line and launched[0][1] in line, jobs.stdout
+    with ArticleStore(archive / "articles.sqlite3") as store:
+        assert store.count("hanoimoi") == 20
+    assert list((archive / "warc").glob("portal-hanoimoi-*.warc.gz"))
