@@ -102,7 +102,7 @@ def _clock_time(hours: str, minutes: str, text: str) -> time:
 
 
 def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """``day`` at ``at`` in ``zone``, in UTC (a time a DST change skips is read as zoneinfo does)."""
+    """``day`` at ``at`` in ``zone``, in UTC (a time skipped by DST is read as zoneinfo does)."""
     return datetime.combine(day, at, tzinfo=zone).astimezone(timezone.utc)
 
 
@@ -140,7 +140,7 @@ class EntryTiming:
 
 @dataclass(frozen=True)
 class Due:
-    """An entry to launch now, for its occurrence ``due`` (``missed``: occurrences it stands for)."""
+    """An entry to launch now for its occurrence ``due`` (``missed``: occurrences it stands for)."""
 
     id: str
     due: datetime
