@@ -80,12 +80,6 @@ def test_report_fill_rates_match_the_store(coverage_report, gapped_crawl):
     assert rates["authors"] == round(sum(bool(a.authors) for a in served) / len(served), 4)
 
 
-def test_report_without_output_prints_no_coverage(gapped_crawl):
-    result = scrapy("report", "-s", f"ARCHIVE_DIR={gapped_crawl.archive}")
-    assert result.returncode == 0 and "Coverage report" not in result.stdout
-    assert "baonamdinh: " in result.stdout
-
-
 def test_report_output_that_is_a_file_is_refused(gapped_crawl, tmp_path):
     target = tmp_path / "coverage.html"
     target.write_text("mine")
