@@ -62,7 +62,8 @@ def _months_figure(site: str, numbers: dict) -> Figure:
     totals = [numbers["months"][month] for month in months]
     site_gaps = {gap["month"] for gap in numbers["gaps"] if gap["section"] is None}
     section_gaps = {(gap["section"], gap["month"]) for gap in numbers["gaps"] if gap["section"]}
-    width = max(6.0, 0.35 * len(months) + 3)
+    # Ten years of months still fit a screen: cells narrow, the gap outlines stay visible.
+    width = min(20.0, max(6.0, 0.35 * len(months) + 3))
     figure = Figure(figsize=(width, 2.5 + 0.35 * len(sections)), layout="constrained")
     top, bottom = figure.subplots(
         2, 1, sharex=True, height_ratios=[1, max(1, len(sections) * 0.25)]

@@ -171,6 +171,9 @@ def test_browser_facets_then_downloads_the_filtered_rows_as_csv(browser, server,
     browser.get(server + "/articles/article_list")
     assert "Articles" in browser.title or "article_list" in browser.title
     assert shown_rows(browser) == len(stored(store))
+    page = browser.find_element(By.TAG_NAME, "body").text
+    assert "Rights statement to fill in" in page  # the licence placeholder
+    assert "Publication month (YYYY-MM)" in page  # the fields' descriptions
 
     browser.find_element(By.XPATH, "//div[@id='facet-section']//a[text()='Kinh tế']").click()
     WebDriverWait(browser, 30).until(lambda b: "section=" in b.current_url)
