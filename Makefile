@@ -13,7 +13,10 @@ DEMO_PORT ?= 8765
 # Politeness relaxed for loopback only: the replica is ours and on this machine.
 LOOPBACK := -s AUTOTHROTTLE_ENABLED=False -s DOWNLOAD_DELAY=0 -s CONCURRENT_REQUESTS_PER_DOMAIN=16
 
-.PHONY: install demo test lint clean
+# `make browse`: Datasette on the archive's article store (http://127.0.0.1:$(BROWSE_PORT)/).
+BROWSE_PORT ?= 8001
+
+.PHONY: install chromium demo browse test lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +28,19 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/pywb/bin/python -m pip install --quiet 'pywb>=2.10'
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed chromium
+
+# The browse tests drive Debian's headless Chromium; as root (CI) it is installed when missing.
+chromium:
+	if command -v chromium > /dev/null && command -v chromedriver > /dev/null; then exit 0; fi
+	if [ "$$(id -u)" != 0 ]; then
+	  echo "chromium/chromedriver missing: sudo apt-get install chromium chromium-driver" \
+	    "(the browser tests are skipped without them)" >&2
+	  exit 0
+	fi
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	  chromium chromium-driver
 
 demo: install
 	mkdir -p $(ARCHIVE)
@@ -40,6 +55,9 @@ demo: install
 	$(BIN)/scrapy crawl baonamdinh -a base_url=$$origin -s ARCHIVE_DIR=$(ARCHIVE) $(LOOPBACK) -L WARNING
 	$(BIN)/scrapy export -s ARCHIVE_DIR=$(ARCHIVE) --format jsonl --output $(ARCHIVE)/articles.jsonl
 	$(BIN)/scrapy report -s ARCHIVE_DIR=$(ARCHIVE)
+
+browse: install
+	$(BIN)/scrapy browse -s ARCHIVE_DIR=$(ARCHIVE) --port $(BROWSE_PORT)
 
 lint: install
 	$(BIN)/ruff check .

@@ -8,6 +8,13 @@ with their sizes. An ``ARCHIVE_DIR`` that does not exist is refused in one line 
 summary or store that cannot be read is named in one line on standard error, the rest is
 reported, and the exit code is 1.
 
+``--output DIR`` also writes the coverage report into ``DIR`` (``crawler/coverage_page.py``):
+``coverage.html`` with PNG charts of the articles per month per site and section (gaps in red),
+the fill rate of each field and the failures by reason, and every number in ``coverage.json``.
+The numbers come from the store (``storage/coverage.py``) and the crawl reports' summaries
+(failures and dropped articles by reason, summed). Without a store there is nothing to chart: one
+line, exit code 2.
+
 Settings: ``ARCHIVE_DIR`` and the paths under it (``crawler/paths.py``).
 """
 
@@ -16,6 +23,8 @@ from __future__ import annotations
 import argparse
 import json
 import sqlite3
+from collections import Counter
+from datetime import datetime, timezone
 from pathlib import Path
 
 from scrapy.exceptions import UsageError
@@ -24,6 +33,7 @@ from crawler.cli import (
     InputError,
     OfflineCommand,
     cannot_read,
+    cannot_write,
     one_line_errors,
     print_error,
     store_error,
@@ -37,6 +47,13 @@ class Command(OfflineCommand):
     def short_desc(self) -> str:
         return "Summarize the archive: last crawl, stored articles, WARC files"
 
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument(
+            "-o", "--output", metavar="DIR",
+            help="also write the coverage report (coverage.html, PNG charts, coverage.json) here",
+        )
+
     @one_line_errors
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if args:
@@ -44,10 +61,17 @@ class Command(OfflineCommand):
         paths = ArchivePaths.from_settings(self.settings)
         if not paths.root.is_dir():
             raise InputError(f"ARCHIVE_DIR {paths.root} is not a directory: no archive there")
+        output = Path(opts.output) if opts.output else None
+        if output is not None and output.exists() and not output.is_dir():
+            raise InputError(f"--output {output}: is a file; give a folder")
+        if output is not None and not paths.articles_db.exists():
+            raise InputError(f"no article store at {paths.articles_db}: no coverage to report")
         self._print_summary(paths.summary_file)
         print_reports(paths.reports_dir)
         self._print_store(paths.articles_db)
         print_files(paths)
+        if output is not None:
+            write_coverage_report(paths, output)
 
     def _print_summary(self, summary_file: Path | None) -> None:
         """The last crawl's summary block."""
@@ -114,3 +138,49 @@ def print_reports(root: Path, latest: int = 10) -> None:
               f"exit code {summary.get('exit_code', 0)}, {summary.get('pages_fetched', 0)} pages, "
               f"{summary.get('articles_stored', 0)} articles stored, "
               f"{summary.get('failed_urls', 0)} URLs failed")
+
+
+def write_coverage_report(paths: ArchivePaths, output: Path) -> None:
+    """Write ``coverage.html``, its charts and ``coverage.json`` into ``output``."""
+    # matplotlib is only needed here: `scrapy report` without --output does not load it.
+    from crawler.coverage_page import write_coverage
+    from storage.coverage import coverage
+
+    db = paths.articles_db
+    try:
+        with store_for_reading(db) as store:
+            numbers = coverage(store)
+    except sqlite3.Error as error:
+        raise store_error(db, error) from error
+    numbers = {
+        "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "store": str(db),
+        **numbers,
+        "failures": {"failed_articles": numbers.pop("failed_articles"),
+                     "crawl_reports": crawl_failures(paths.reports_dir)},
+    }
+    try:
+        written = write_coverage(numbers, output)
+    except OSError as error:
+        raise cannot_write(getattr(error, "filename", None) or output, error) from error
+    gaps = ", ".join(f"{gap['site']} {gap['section'] or '(all sections)'} {gap['month']}"
+                     for gap in numbers["gaps"])
+    print(f"Coverage report: {written[0]} ({len(written)} files); "
+          f"gaps: {gaps or 'none'}")
+
+
+def crawl_failures(root: Path) -> dict:
+    """Failures and dropped articles by reason, summed over every crawl report's summary."""
+    failed: Counter[str] = Counter()
+    dropped: Counter[str] = Counter()
+    crawls = 0
+    for summary_file in sorted(root.glob("*/summary.json")) if root.is_dir() else []:
+        try:
+            summary = json.loads(summary_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # a crawl killed before its summary: `print_reports` names it
+        crawls += 1
+        failed.update(summary.get("failed_by_reason") or {})
+        dropped.update(summary.get("dropped_by_reason") or {})
+    return {"crawls": crawls, "failed_by_reason": dict(failed.most_common()),
+            "dropped_by_reason": dict(dropped.most_common())}

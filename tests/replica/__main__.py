@@ -14,7 +14,7 @@ from pathlib import Path
 
 from twisted.internet import reactor
 
-from tests.replica.content import build_site
+from tests.replica.content import build_site, leave_out, parse_gap
 from tests.replica.faults import KINDS, FaultPlan
 from tests.replica.hostile import HostilePlan
 from tests.replica.layouts import DEFAULT_LAYOUT, LAYOUT_NAMES, LAYOUTS
@@ -55,8 +55,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="the CMS family whose pages serve the content (default: %(default)s, the Báo Nam "
         "Định layout); " + "; ".join(f"{name}: {cls.summary}" for name, cls in LAYOUTS.items()),
     )
+    parser.add_argument(
+        "--gap", action="append", default=[], metavar="SECTION:YYYY-MM",
+        help="leave out the articles of one section (id or slug) in one month (repeatable)",
+    )
     parser.add_argument("--port-file", type=Path, help="write the bound port here once listening")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    try:
+        args.gap = [parse_gap(value) for value in args.gap]
+    except ValueError as error:
+        parser.error(str(error))
+    return args
 
 
 def write_port_file(path: Path, port: int) -> None:
@@ -69,11 +78,12 @@ def write_port_file(path: Path, port: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Build the site, listen, announce the port, and serve until stopped."""
     args = parse_args(argv)
-    site = build_site(seed=args.seed, articles=args.articles, edition=args.edition)
-    faults = FaultPlan.parse(args.fault, args.fault_burst, args.slow_seconds)
-
     def edition(number: int):
-        return build_site(seed=args.seed, articles=args.articles, edition=number)
+        site = build_site(seed=args.seed, articles=args.articles, edition=number)
+        return leave_out(site, args.gap) if args.gap else site
+
+    site = edition(args.edition)
+    faults = FaultPlan.parse(args.fault, args.fault_burst, args.slow_seconds)
 
     hostile = HostilePlan(args.hostile_port) if args.hostile_port is not None else None
     port = listen(site, args.port, args.host, faults, edition, hostile, args.layout).getHost().port

@@ -388,6 +388,28 @@ def build_site(seed: int = 2020, articles: int = 240, edition: int = 1) -> Site:
     return site
 
 
+def leave_out(site: Site, gaps: list[tuple[int, str]]) -> Site:
+    """The site without the articles of each (section id, ``YYYY-MM``) in ``gaps``.
+
+    A coverage gap on purpose (``--gap``): the month's sitemap, the section's listings and feeds
+    simply lack them, as when a portal lost a month of one section.
+    """
+    gapped = set(gaps)
+    kept = [a for a in site.articles if (a.section.id, a.month) not in gapped]
+    return Site(sections=site.sections, articles=kept, most_read_ids=site.most_read_ids)
+
+
+def parse_gap(value: str, sections: list[Section] | None = None) -> tuple[int, str]:
+    """``SECTION:YYYY-MM`` (a section id, or its name's slug) as (section id, month)."""
+    section, _, month = value.partition(":")
+    sections = sections or [Section(section_id, name) for section_id, name in SECTIONS]
+    found = next((s for s in sections if section in (str(s.id), slugify(s.name))), None)
+    if found is None or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        known = ", ".join(f"{s.id} ({slugify(s.name)})" for s in sections)
+        raise ValueError(f"--gap {value!r}: expected SECTION:YYYY-MM, SECTION one of {known}")
+    return found.id, month
+
+
 def _next_edition(site: Site, seed: int, edition: int) -> Site:
     """Edit some articles and publish new ones; the other pages stay byte-identical."""
     rng = random.Random(seed * 1009 + edition)
