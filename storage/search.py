@@ -181,7 +181,8 @@ def _checked(query: str) -> str:
     return fold_query(query)
 
 
-def _syntax_error(query: str, error: sqlite3.OperationalError) -> Exception:
+def syntax_error(query: str, error: sqlite3.OperationalError) -> Exception:
+    """`SearchSyntaxError` for an error FTS5 gave on reading ``query``; else ``error``."""
     message = str(error)
     if not message.startswith(_SYNTAX_ERRORS):
         return error
@@ -211,20 +212,17 @@ def search(
     try:
         rows = db.execute(sql, (*highlight, _checked(query), *params, limit)).fetchall()
     except sqlite3.OperationalError as error:
-        raise _syntax_error(query, error) from error
+        raise syntax_error(query, error) from error
     return [SearchHit(*row) for row in rows]
 
 
-def matching_rows(
-    db: sqlite3.Connection, query: str, site: str | None = None, since: str | None = None,
-    until: str | None = None,
-) -> Iterator[sqlite3.Row]:
-    """Every ``articles`` row matching ``query``, oldest publication first (for exports)."""
-    where, params = _filters(site, since, until)
-    sql = (f"SELECT a.* FROM {FTS_TABLE} JOIN articles AS a ON a.rowid = {FTS_TABLE}.rowid "
-           f"WHERE {FTS_TABLE} MATCH ?{where} ORDER BY a.published, a.canonical_url")
+def check_query(db: sqlite3.Connection, query: str) -> None:
+    """Raise `SearchSyntaxError` for a query FTS5 cannot read, `NoIndexError` without index."""
+    if not has_index(db):
+        raise NoIndexError("the store has no full-text index yet and is open read-only: open "
+                           "it once as a user who may write to it (any scrapy command)")
     try:
-        cursor = db.execute(sql, (_checked(query), *params))
+        db.execute(f"SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? LIMIT 1",
+                   (_checked(query),)).fetchall()
     except sqlite3.OperationalError as error:
-        raise _syntax_error(query, error) from error
-    yield from cursor
+        raise syntax_error(query, error) from error
