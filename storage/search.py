@@ -188,7 +188,8 @@ def syntax_error(query: str, error: sqlite3.OperationalError) -> Exception:
         return error
     return SearchSyntaxError(
         f"cannot read the query {query!r}: {message.removeprefix('fts5: ')} (FTS5 syntax: "
-        'words, "a phrase", prefix*, OR, NOT; put words holding - . : / in double quotes)')
+        'words, "a phrase", prefix*, OR, NOT; put the query, or its words holding - . : ( ) /, '
+        'in double quotes)')
 
 
 def search(
