@@ -1,6 +1,6 @@
 """Full-text search of the article store: an SQLite FTS5 index of title, lead and body.
 
-``articles_fts`` is an *external-content* FTS5 table over ``articles`` (``content='articles'``,
+``articles_fts`` is an *external-content* FTS5 table over ``articles`` (``content="articles"``,
 joined on ``articles.rowid``, the layout Datasette and sqlite-utils recognise): it holds only the
 index, and snippets are cut from the stored text itself. SQLite triggers on ``articles`` keep it in
 step with every insert, ``INSERT OR REPLACE``, update of title/lead/body and delete, whatever
@@ -85,7 +85,7 @@ _COLUMNS = ", ".join(FTS_COLUMNS)
 _INDEXED = f"SELECT 1 FROM {FTS_TABLE}_docsize WHERE id = "
 _SCHEMA = f"""
 CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(
-    {_COLUMNS}, content='articles', content_rowid='rowid',
+    {_COLUMNS}, content="articles", content_rowid='rowid',
     tokenize='unicode61 remove_diacritics 2'
 );
 CREATE TRIGGER {FTS_TABLE}_insert AFTER INSERT ON articles BEGIN

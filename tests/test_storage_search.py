@@ -149,3 +149,12 @@ def test_a_store_written_before_the_index_gets_it_on_first_opening(tmp_path):
     with ArticleStore(path) as store:
         assert found(store, "nong thon moi") == [VILLAGES["url"]]
         assert found(store, "dai hoi") == [CONGRESS["url"]]
+
+
+def test_the_index_is_declared_as_datasette_looks_for_it(store):
+    # Datasette offers full-text search on `articles` when a virtual table declares
+    # content="articles" (double quotes: its detect_fts matches the text of the declaration).
+    [(name,)] = store._db.execute(
+        "SELECT name FROM sqlite_master WHERE rootpage = 0 "
+        "AND sql LIKE '%VIRTUAL TABLE%USING FTS%content=\"articles\"%'").fetchall()
+    assert name == "articles_fts"
