@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -243,7 +242,7 @@ def select(store: ArticleStore, selection: Selection) -> Iterator[dict]:
     `storage.search.SearchSyntaxError` before anything is read.
     """
     db = store._db
-    where, params = fulltext._filters(selection.site, selection.since, selection.until)
+    where, params = fulltext.article_filters(selection.site, selection.since, selection.until)
     if selection.section:
         where += " AND a.section = ?"
         params.append(selection.section)
@@ -294,9 +293,6 @@ def export_dataset(
     fields = check_fields(fields, fmt)
     dataset_card.check_card_free(output)
     stats = dataset_card.DatasetStats()
-    try:
-        count = export(stats.watch(select(store, selection)), output, fmt, fields)
-    except sqlite3.OperationalError as error:
-        raise fulltext.syntax_error(selection.query or "", error) from error
+    count = export(stats.watch(select(store, selection)), output, fmt, fields)
     dataset_card.write_companions(output, fmt, fields, selection, stats, store.path, now)
     return count

@@ -159,7 +159,7 @@ def _statements(script: str) -> Iterator[str]:
             statement = ""
 
 
-def _filters(site: str | None, since: str | None, until: str | None) -> tuple[str, list]:
+def article_filters(site: str | None, since: str | None, until: str | None) -> tuple[str, list]:
     """SQL conditions on ``articles AS a`` for site and inclusive publication dates."""
     clauses, params = [], []
     if site:
@@ -201,7 +201,7 @@ def search(
     ``since``/``until`` are inclusive ISO dates bounding ``published``. A query FTS5 cannot
     parse raises `SearchSyntaxError`.
     """
-    where, params = _filters(site, since, until)
+    where, params = article_filters(site, since, until)
     weights = ", ".join(str(weight) for weight in _WEIGHTS)
     sql = (
         "SELECT a.canonical_url, a.url, a.site, a.title, a.published, "
