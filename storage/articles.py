@@ -31,6 +31,9 @@ the table gets it on opening, with the images of its stored articles as ``unveri
 or not, the next crawl finds out (``spiders/assets.py``). Owed assets are read in pages through a
 partial index that holds only the rows not yet archived, so the work is bounded by what is owed,
 not by the size of the archive.
+
+Titles, leads and bodies are indexed for full-text search (``articles_fts``, kept in step by
+triggers; ``storage/search.py``), built on first opening for a store that predates it.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from storage.jobs import setup_schema as _setup_job_history
+from storage import search as fulltext
 
 # Column order is the order of keys in exported records.
 ARTICLE_FIELDS: tuple[str, ...] = (
@@ -228,6 +232,7 @@ class ArticleStore:
         self._add_assets_table()
         self._migrate()
         _setup_job_history(self._db)
+        fulltext.ensure_index(self._db)
 
     def _migrate(self) -> None:
         """Add the columns a store file written by an earlier version lacks."""
@@ -532,6 +537,17 @@ class ArticleStore:
         query = f"SELECT * FROM articles {where} ORDER BY published, canonical_url"
         for row in self._db.execute(query, params):
             yield _record(row)
+
+    def search(
+        self, query: str, site: str | None = None, since: str | None = None,
+        until: str | None = None, limit: int = 20,
+    ) -> list[fulltext.SearchHit]:
+        """The best-ranked articles matching a full-text query (``storage/search.py``)."""
+        if not fulltext.has_index(self._db):
+            raise fulltext.NoIndexError(
+                f"{self.path} has no full-text index yet and is open read-only: open it once "
+                "as a user who may write to it (any scrapy command) to build the index")
+        return fulltext.search(self._db, query, site, since, until, limit)
 
     # --- Assets (images of stored articles) ---------------------------------------------------
 

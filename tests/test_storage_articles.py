@@ -12,7 +12,7 @@ import pytest
 from crawler.items import Article
 from crawler.parsing.article import content_hash
 from storage.articles import ARTICLE_FIELDS, ArticleStore, FetchState
-from storage.export import export
+from storage.export import export, parquet_row
 
 
 def make_record(url: str, body: str = "Đoạn một.\n\nĐoạn hai.", **fields) -> dict:
@@ -140,7 +140,11 @@ def test_parquet_export_has_typed_columns_and_the_jsonl_values(store, tmp_path):
     assert table.schema.field("version").type == pa.int32()
     assert pa.types.is_struct(table.schema.field("images").type.value_type)
     lines = (tmp_path / "a.jsonl").read_text(encoding="utf-8").splitlines()
-    assert table.to_pylist() == [json.loads(line) for line in lines]
+    # The same values; dates as instants beside their text (published_local).
+    rows = [parquet_row(json.loads(line)) for line in lines]
+    assert table.to_pylist() == [{name: row.get(name) for name in table.column_names}
+                                 for row in rows]
+    assert table.column("published_local").to_pylist() == ["2020-02-12T19:29:00+07:00"] * 2
     # An empty selection still gives a readable file with every column.
     assert export([], tmp_path / "none.parquet", "parquet") == 0
     assert pq.read_table(tmp_path / "none.parquet").schema.names == table.schema.names

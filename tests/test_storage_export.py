@@ -119,7 +119,8 @@ def test_a_killed_export_leaves_nothing_that_looks_like_a_result(tmp_path):
 
     again = scrapy("export", "-s", f"ARCHIVE_DIR={archive}", "--output", str(output))
     assert again.returncode == 0, again.stderr
-    assert sorted(path.name for path in exports.iterdir()) == ["articles.jsonl"]
+    assert sorted(path.name for path in exports.iterdir()) == [
+        "README.md", "SHA256SUMS", "articles.jsonl", "articles.schema.json"]
     with open(output, encoding="utf-8") as handle:
         urls = [json.loads(line)["url"] for line in handle]
     assert len(urls) == len(set(urls)) == BIG_STORE_ARTICLES
