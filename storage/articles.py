@@ -45,8 +45,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from storage.jobs import setup_schema as _setup_job_history
 from storage import search as fulltext
+from storage.jobs import setup_schema as _setup_job_history
 
 # Column order is the order of keys in exported records.
 ARTICLE_FIELDS: tuple[str, ...] = (

@@ -23,6 +23,7 @@ import sqlite3
 from pathlib import Path
 
 from storage.articles import ArticleStore
+from storage.search import fold_sql
 
 LIST_VIEW = "article_list"
 FTS_TABLE = "articles_fts"
@@ -95,6 +96,17 @@ FROM articles WHERE published IS NOT NULL AND (:site = '' OR site = :site))
 WHERE disagreement IS NOT NULL ORDER BY site, published"""
 
 CANNED_QUERIES: dict[str, dict] = {
+    "search": {
+        "title": "Search the text (diacritics optional)",
+        "description": "Full-text search of title, lead and body: 'nong thon moi' and 'Đại hội' "
+                       "both work (Datasette's own search box passes đ through unfolded, so "
+                       "'Đại hội' finds nothing there). Phrases in double quotes, prefix*.",
+        "sql": "SELECT a.canonical_url, a.site, a.section, a.published, a.title, "
+               "snippet(articles_fts, -1, '[', ']', '…', 12) AS snippet "
+               f"FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
+               f"WHERE articles_fts MATCH {fold_sql(':q')} "
+               "AND (:site = '' OR a.site = :site) ORDER BY rank",
+    },
     "articles_per_month": {
         "title": "Articles per month",
         "description": "How many articles each site published each month (empty site: all).",

@@ -33,23 +33,6 @@ CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver"
 SEARCH = "nong thon moi"  # no diacritics: finds "nông thôn mới"
 
 
-def add_search_index(db: Path) -> None:
-    """Give the store its full-text index ``articles_fts`` (rowids those of ``articles``).
-
-    A stand-in for the index of ``storage/search.py`` (issue 17, item 2), used only when the
-    store has none: diacritics folded (đ aside), title, lead and body.
-    """
-    if has_table(db, FTS_TABLE):
-        return
-    with sqlite3.connect(db) as connection:
-        connection.execute(
-            f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(title, lead, body, content='articles', "
-            "content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')"
-        )
-        connection.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
-    connection.close()
-
-
 def folded_words(text: str | None) -> set[str]:
     """The words of ``text`` without case and diacritics (đ is a letter of its own)."""
     decomposed = unicodedata.normalize("NFD", (text or "").lower().replace("đ", "d"))
@@ -88,7 +71,7 @@ def store(full_crawl, tmp_path_factory) -> Path:
         edited = [*articles.iter_articles(site="baonamdinh")][0]
         articles.upsert({**edited, "body": edited["body"] + "\n\nĐính chính.",
                          "content_hash": "sha256:edited", "fetched": "2030-01-01T00:00:00Z"})
-    add_search_index(db)
+    assert has_table(db, FTS_TABLE)  # the store keeps its own full-text index
     return db
 
 
@@ -230,6 +213,18 @@ def test_canned_query_finds_every_kind_of_date_disagreement(server, store):
     found = {row["url"].removeprefix("http://example.test"): row["disagreement"] for row in rows}
     # The replica's own pages agree with their URLs: only the added articles are listed.
     assert found == {path: reason for path, _, reason in DISAGREEING}
+
+
+def test_canned_search_folds_dj_both_ways(server, store):
+    """Datasette's search box passes đ through; the canned search folds it like the index."""
+    expected = {row["canonical_url"] for row in stored(store)
+                if {"dai", "hoi"} <= folded_words(" ".join(
+                    filter(None, (row["title"], row["lead"], row["body"]))))}
+    assert expected
+    for words in ("Đại hội", "dai hoi"):
+        query = urllib.parse.urlencode({"q": words, "site": "", "_shape": "array"})
+        rows = get_json(server + f"/articles/search.json?{query}")
+        assert {row["canonical_url"] for row in rows} == expected, words
 
 
 def test_canned_queries_versions_and_months(server, store):
