@@ -6,14 +6,16 @@ Run from the project root::
 
 Each WARC record is keyed by its type and target URL; what a run cannot repeat is left out
 (``WARC-Date``, record ids and the ids records point at, the file and offset of a capture, the
-HTTP ``Date`` header and the fetch times of article rows); everything else (every other WARC
-header, the HTTP headers, the payload bytes, every article column and every stored version) must
-be equal. Prints the differences and exits 1 when there are any. Not a test.
+HTTP ``Date``, ``ETag``, ``Content-Length`` and ``Referer`` headers (see `RUN_HTTP_HEADERS`), a
+metadata record's ``fetchTimeMs``, the replica's port and the fetch times of article rows);
+everything else (every other header, the payload bytes, every article column and every stored
+version) must be equal. Prints the differences and exits 1 when there are any. Not a test.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import sys
 from collections import defaultdict
@@ -23,12 +25,21 @@ from warcio.archiveiterator import ArchiveIterator
 
 # WARC headers that differ between two runs of the same crawl.
 RUN_HEADERS = {"warc-date", "warc-record-id", "warc-concurrent-to", "warc-refers-to",
-               "warc-warcinfo-id", "warc-filename", "warc-block-digest", "content-length"}
-# HTTP response headers that differ between runs.
-RUN_HTTP_HEADERS = {"date"}
+               "warc-warcinfo-id", "warc-filename", "warc-block-digest", "content-length",
+               # Digests of payloads that name the port; the payloads themselves are compared.
+               "warc-payload-digest"}
+# HTTP headers that differ between runs: the date; the ETag and compressed length of a page that
+# names the replica's port (its payload is compared, port aside); and the Referer, since which of
+# a sitemap, a feed or a listing names an article first is a race between their responses.
+RUN_HTTP_HEADERS = {"date", "etag", "content-length", "referer"}
 # Article columns (and WARC pointer keys) that differ between runs.
 RUN_COLUMNS = {"fetched", "first_fetched"}
-RUN_POINTER_KEYS = {"filename", "offset", "record_id", "length", "date", "refers_to", "original"}
+# Each run's replica listens on a port of its own.
+ORIGIN = re.compile(rb"(?:http://)?127\.0\.0\.1:\d+")
+ORIGIN_TEXT = re.compile(ORIGIN.pattern.decode())
+FETCH_TIME = re.compile(rb"fetchTimeMs: \d+")
+RUN_POINTER_KEYS = {"filename", "offset", "record_id", "length", "date", "refers_to", "original",
+                    "payload_digest"}
 
 
 def warc_records(archive: Path) -> dict[tuple[str, str], list[tuple]]:
@@ -40,17 +51,25 @@ def warc_records(archive: Path) -> dict[tuple[str, str], list[tuple]]:
                 if record.rec_type == "warcinfo":
                     continue
                 headers = tuple(sorted(
-                    (name.lower(), value) for name, value in record.rec_headers.headers
+                    (name.lower(), _text(value)) for name, value in record.rec_headers.headers
                     if name.lower() not in RUN_HEADERS))
                 http = ()
                 if record.http_headers is not None:
                     http = (record.http_headers.statusline, tuple(
-                        (name.lower(), value) for name, value in record.http_headers.headers
+                        (name.lower(), _text(value))
+                        for name, value in record.http_headers.headers
                         if name.lower() not in RUN_HTTP_HEADERS))
-                payload = record.content_stream().read()
-                uri = record.rec_headers.get_header("WARC-Target-URI") or ""
+                payload = ORIGIN.sub(b"ORIGIN", record.content_stream().read())
+                if record.rec_type == "metadata":
+                    # How long the fetch took; the payload digest covers it.
+                    payload = FETCH_TIME.sub(b"fetchTimeMs: N", payload)
+                uri = _text(record.rec_headers.get_header("WARC-Target-URI") or "")
                 records[(record.rec_type, uri)].append((headers, http, payload))
     return {key: sorted(values) for key, values in records.items()}
+
+
+def _text(value: str) -> str:
+    return ORIGIN_TEXT.sub("ORIGIN", value)
 
 
 def _pointer(value: str | None) -> object:
@@ -66,17 +85,18 @@ def article_rows(archive: Path) -> dict[str, dict]:
     db.row_factory = sqlite3.Row
     rows = {}
     for row in db.execute("SELECT * FROM articles"):
-        record = {key: row[key] for key in row.keys() if key not in RUN_COLUMNS}
+        record = {key: _text(row[key]) if isinstance(row[key], str) else row[key]
+                  for key in row.keys() if key not in RUN_COLUMNS}
         record["warc"] = _pointer(record["warc"])
         record["versions"] = []
         for version in db.execute(
                 "SELECT version, content_hash, record FROM article_versions "
                 "WHERE canonical_url = ? ORDER BY version", (row["canonical_url"],)):
-            stored = json.loads(version["record"])
+            stored = json.loads(_text(version["record"]))
             stored = {key: value for key, value in stored.items() if key not in RUN_COLUMNS}
             stored["warc"] = _pointer(json.dumps(stored.get("warc")))
             record["versions"].append((version["version"], version["content_hash"], stored))
-        rows[row["canonical_url"]] = record
+        rows[_text(row["canonical_url"])] = record
     db.close()
     return rows
 
