@@ -1,19 +1,16 @@
-"""A compact set of 64-bit fingerprints: what a crawl has seen, at ~10 bytes per URL.
+"""A compact set of 64-bit fingerprints: what a crawl has seen, at ~17 bytes per URL.
 
 A crawl remembers every request it made (Scrapy's dupefilter) and every article and image URL
 it asked for (the portal spider's seen sets), for the whole crawl. As Python sets of strings or
-bytes they cost 139-218 bytes per URL (measured: ``docs/scale.md``), so a crawl of a million
-pages held half a gigabyte for them alone. `FingerprintSet` keeps 64-bit fingerprints instead:
-most of them in one sorted ``array('Q')`` (8 bytes each, searched by bisection) and the newest in
-a small Python set, merged into the array once they reach an eighth of it (a linear merge of
-two sorted runs, so the total work stays O(n log n) and a merge never holds the set twice as
-Python integers). Measured over 1,000,000 URLs: 9-10 bytes per fingerprint against 95 bytes for
-a set of the same integers and 170 for Scrapy's set of SHA1 digests, about 1 µs per lookup, and
-well under a second of merging in all (``bench/bench_crawl_cpu.py --fingerprints``).
-
-Why not a file: a SQLite table in the job directory (tried) bounds memory outright, but costs a
-statement per lookup and a write per new URL, several times the in-memory cost, for savings of
-~10 MB per million URLs, when a crawl of a million pages already writes gigabytes of WARC.
+bytes they cost 139-218 bytes per URL, so a crawl of a million pages held half a gigabyte for
+them alone. `FingerprintSet` keeps 64-bit fingerprints in one open-addressing table of 8-byte
+slots (linear probing, doubled when two thirds full). Measured over 1,000,000 URLs, same process
+(``docs/scale.md``): 17-18 bytes per URL, against 82 for a Python set of the same integers and 99
+for Scrapy's set of SHA1 digests, at about twice a Python set's time per add or lookup (a few
+microseconds per page, where a page costs milliseconds). Tried and measured too: a sorted
+``array('Q')`` with a small set of the newest merged into it (16 bytes per URL, 5x the time), and
+a SQLite table in a scratch file (3 bytes per URL in memory, 10-15x the time: a statement per
+lookup and per new URL, to save another ~15 MB per million URLs).
 
 Two URLs share a 64-bit fingerprint with probability n²/2⁶⁵: about 3 in 100 million for a
 crawl of a million URLs. The one that comes second is then taken for seen: a page missed by
