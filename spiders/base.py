@@ -73,6 +73,7 @@ from scrapy.utils.gz import gzip_magic_number
 from crawler.cli import InputError
 from crawler.extensions.failures import failure_reason, url_failed
 from crawler.extensions.jobstate import interrupted_since
+from crawler.fingerprints import FingerprintSet, UrlSet
 from crawler.items import Article
 from crawler.middlewares.warc_capture import WARC_METADATA
 from crawler.origins import SiteOrigins, rewrite_onto, trust_canonical
@@ -142,12 +143,14 @@ class PortalSpider(scrapy.Spider):
         # stricter `origins` (scheme, host and port) by crawler/middlewares/origin.py.
         self.allowed_domains = sorted({*self.profile.domains, base_host})
         self.origins = SiteOrigins.for_crawl(self.base_url, self.profile.domains)
-        self._seen_articles: set[str] = set()
-        self._seen_assets: set[str] = set()
-        self._listing_pages_seen: set[frozenset[str]] = set()
+        # Compact sets (crawler/fingerprints.py): a long crawl's memory does not grow with them.
+        self._seen_articles = UrlSet()
+        self._seen_assets = UrlSet()
+        # Fingerprints of the listing pages' sets of article links.
+        self._listing_pages_seen = FingerprintSet()
         # Read from the article store when the crawl starts.
         self.history = CrawlHistory()
-        self._known_skipped: set[str] = set()
+        self._known_skipped = UrlSet()
         # Opened when the crawl starts; until then nothing is tracked.
         self.assets = AssetLedger()
 
@@ -290,7 +293,7 @@ class PortalSpider(scrapy.Spider):
         if not self.is_article_url(url) or url in self._seen_articles:
             return None
         history = self.history
-        known = url in history.known
+        known = history.is_known(url)
         if known and not (history.incremental and self.known_article_changed(url, lastmod)):
             if url not in self._known_skipped:
                 self._known_skipped.add(url)
@@ -331,7 +334,7 @@ class PortalSpider(scrapy.Spider):
         self.crawler.stats.inc_value("failed_articles/retried")
         meta: dict = {"fetch_state": {"lastmod": None}}
         headers = {}
-        if url in self.history.known:
+        if self.history.is_known(url):
             headers = self.history.conditional_headers(url)
             meta["handle_httpstatus_list"] = [304]
             meta["warc_confirms"] = self.history.archived_capture(url)
@@ -471,7 +474,7 @@ class PortalSpider(scrapy.Spider):
                 break
         urls = [self.rewrite(response.urljoin(link)) for link in links]
         articles = [url for url in urls if self.is_article_url(url)]
-        signature = frozenset(articles)
+        signature = hash(frozenset(articles))
         if articles and signature in self._listing_pages_seen:
             # An endless calendar or paging trap serves the same links again and again.
             self.crawler.stats.inc_value("listings/stopped/repeated")
@@ -552,6 +555,10 @@ class PortalSpider(scrapy.Spider):
             logger.exception("Could not parse article %s: %s", response.url, error)
             self.report_failure(response.url, "parse_error", detail=repr(error))
             return
+        # From the extractor's tree; a hook that does not list them costs a second parse.
+        outlinks = record.pop("outlinks", None)
+        if outlinks is None:
+            outlinks = response.css("a::attr(href)").getall()
         self.trust_canonical(record)
         if record.get("fallback"):
             # The profile's selectors missed: a layout change a maintainer should see.
@@ -568,7 +575,7 @@ class PortalSpider(scrapy.Spider):
                                     [image["src"] for image in record["images"]])
         yield Article(**record)
         self.archive_metadata(response, {
-            "outlink": [response.urljoin(u) for u in response.css("a::attr(href)").getall()]
+            "outlink": [response.urljoin(u) for u in outlinks]
             + [image["src"] for image in record["images"]],
             "article-id": record["canonical_url"],
             "parse-result": f"article {record['content_hash']}",
@@ -582,8 +589,12 @@ class PortalSpider(scrapy.Spider):
                     yield request
 
     def extract_record(self, body: bytes, url: str, content_type: str | None) -> dict:
-        """The Article fields of one page (a hook: the portal spider reads with what it learned)."""
-        return extract_with_profile(body, url, self.profile, content_type)
+        """The Article fields of one page (a hook: the portal spider reads with what it learned).
+
+        With ``outlinks``, the page's links, read from the extractor's tree: a hook that leaves
+        them out costs `parse_article` a second parse of the page.
+        """
+        return extract_with_profile(body, url, self.profile, content_type, outlinks=True)
 
     def archive_metadata(self, response: Response, fields: dict) -> None:
         """Ask the WARC writer for a ``metadata`` record about this response (outlinks, …)."""

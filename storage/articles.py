@@ -147,6 +147,8 @@ class KnownArticle:
     url: str
     published: str | None
     fetched: str | None
+    # When its first version was fetched (so a crawl can tell its own articles from earlier ones).
+    first_fetched: str | None = None
 
 
 @dataclass(frozen=True)
@@ -364,6 +366,26 @@ class ArticleStore:
             article = KnownArticle(row["url"], row["published"], row["fetched"])
             known[row["url"]] = known[row["canonical_url"]] = article
         return known
+
+    def known_article(self, site: str, url: str) -> KnownArticle | None:
+        """The site's stored article whose URL or canonical URL is ``url``, or None.
+
+        One indexed lookup (the ``url`` index and the primary key), however large the store.
+        When several rows match (a page that changed its canonical URL), the one
+        `known_articles` would list last for the URL: the latest published.
+        """
+        row = self._db.execute(
+            "SELECT url, published, fetched, first_fetched FROM articles "
+            "WHERE (url = ? OR canonical_url = ?) AND +site = ? "
+            "ORDER BY published DESC, rowid DESC LIMIT 1",
+            (url, url, site),
+        ).fetchone()
+        return None if row is None else KnownArticle(**dict(row))
+
+    def fetch_state(self, url: str) -> FetchState | None:
+        """How ``url`` was last fetched (one lookup by primary key), or None."""
+        row = self._db.execute("SELECT * FROM fetch_state WHERE url = ?", (url,)).fetchone()
+        return None if row is None else FetchState(**dict(row))
 
     def record_fetch(self, state: FetchState) -> None:
         """Remember how a URL was fetched; a ``lastmod`` or validator not given is kept."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime, timezone
 
 import pytest
 from scrapy.http import HtmlResponse, Request
@@ -144,3 +145,30 @@ def test_a_full_recrawl_after_a_crash_skips_what_the_killed_crawl_stored(
     assert read_marker(jobdir)["interrupted_since"] == "2026-10-31T23:00:00+00:00"
     assert spider.article_request(KNOWN, "listing") is None
     assert spider.article_request(NEW, "listing") is not None
+
+
+def test_another_sites_articles_at_the_same_urls_are_not_known(tmp_path):
+    """Every profile of the replica is served on one origin: URLs alone do not tell sites apart."""
+    with ArticleStore(tmp_path / "articles.sqlite3") as store:
+        record = {"url": NEW, "site": "othersite", "title": "T", "body": "Other",
+                  "published": "2020-03-01T08:00:00+07:00", "fetched": "2026-11-01T00:00:00+00:00"}
+        store.upsert({**record, "content_hash": content_hash(record)})
+    spider = make_spider(tmp_path)
+    request = spider.article_request(NEW, "sitemap", "2020-03-01T08:00:00+07:00")
+    assert request is not None and request.headers == {}
+    assert "warc_confirms" not in request.meta
+
+
+def test_an_article_this_crawl_stores_is_not_known_to_it(tmp_path):
+    """The history is what earlier crawls left, as when it was read whole at start-up: a page
+    naming an article stored minutes ago as its canonical URL is still fetched."""
+    spider = make_spider(tmp_path)
+    canonical = BASE + "/channel/5085/202003/ban-in-2537000/"
+    record = {"url": canonical + "?print=1", "canonical_url": canonical, "site": "baonamdinh",
+              "title": "T", "body": "Mới", "published": "2020-03-02T08:00:00+07:00",
+              "fetched": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    with ArticleStore(tmp_path / "articles.sqlite3") as store:
+        store.upsert({**record, "content_hash": content_hash(record)})
+    request = spider.article_request(canonical, "listing")
+    assert request is not None and "warc_confirms" not in request.meta
+    assert spider.crawler.stats.get_value("articles/skipped/known") is None

@@ -167,6 +167,25 @@ def test_known_articles_are_listed_by_url_and_canonical_url(store):
     assert store.known_articles("other") == {}
 
 
+def test_one_known_article_is_looked_up_by_url_or_canonical_url_within_its_site(store):
+    store.upsert(make_record("http://x/a/?utm=1", canonical_url="http://x/a/"))
+    store.upsert(make_record("http://x/b/", site="other"))
+    by_url = store.known_article("baonamdinh", "http://x/a/?utm=1")
+    assert by_url == store.known_article("baonamdinh", "http://x/a/")
+    assert (by_url.url, by_url.published, by_url.first_fetched) == (
+        "http://x/a/?utm=1", "2020-02-12T19:29:00+07:00", "2026-11-29T10:00:00+00:00")
+    # Another site's article at a URL (the replica serves every profile on one origin).
+    assert store.known_article("baonamdinh", "http://x/b/") is None
+    assert store.known_article("other", "http://x/b/").url == "http://x/b/"
+    assert store.known_article("baonamdinh", "http://x/c/") is None
+
+
+def test_the_fetch_state_of_one_url_is_looked_up(store):
+    store.record_fetch(FetchState("http://x/a/", 200, '"e1"', fetched="2026-11-29T10:00:00+00:00"))
+    assert store.fetch_state("http://x/a/") == store.fetch_states()["http://x/a/"]
+    assert store.fetch_state("http://x/b/") is None
+
+
 def test_fetch_state_keeps_validators_a_later_fetch_does_not_repeat(store):
     store.record_fetch(FetchState("http://x/a/", 200, '"e1"', "Wed, 12 Feb 2020 12:29:00 GMT",
                                   "2020-02-12T19:29:00+07:00", "2026-11-29T10:00:00+00:00"))

@@ -300,7 +300,7 @@ class _Page:
 
 def extract_with_profile(
     html: bytes | str, url: str, profile: SiteProfile | None, content_type: str | None = None,
-    *, timezone: str | None = None,
+    *, timezone: str | None = None, outlinks: bool = False,
 ) -> dict:
     """Extract the Article fields of one page; ``profile`` None means the generic path.
 
@@ -310,8 +310,11 @@ def extract_with_profile(
 
     With a profile, a title or body its selectors miss is taken by the generic path instead
     and named in the record's ``fallback`` list (a sign that the site's layout changed).
+
+    ``outlinks``: add ``outlinks``, the ``href`` of every link on the page as written (not an
+    Article field: the crawl archives them in a WARC metadata record), read from the same tree.
     """
-    parsed = read_page(html, content_type)
+    parsed = read_page(html, content_type, hrefs=outlinks)
     page = _Page(url, html, content_type, profile, parsed.tree, parsed.json_ld, parsed.metas,
                  parsed.canonical, PageLinks(url), site_zone=timezone)
     title, title_source = _title(page.tree, page.metas, profile)
@@ -361,6 +364,8 @@ def extract_with_profile(
         "fallback": page.fallback,
     }
     record["content_hash"] = content_hash(record)
+    if outlinks:
+        record["outlinks"] = parsed.hrefs
     return record
 
 

@@ -172,6 +172,7 @@ def _line_break_as_space(br: LexborNode) -> None:
 # What `read_page` takes out of the page or reads, in one walk of it: each selector run by
 # Lexbor walks the whole tree, and on a news page one walk costs a sixth of the parse.
 _READ_IN_ONE_WALK = ", ".join(("br", "meta[content]", "link[href]", *SCRIPT_LIKE))
+_READ_WITH_LINKS = _READ_IN_ONE_WALK + ", a[href]"
 
 
 @dataclass(frozen=True)
@@ -183,19 +184,26 @@ class Page:
     metas: PageMeta
     # The ``href`` of every ``<link rel="canonical">``, in document order.
     canonical: list[str]
+    # The ``href`` of every ``<a>``, in document order, as written (when asked for: `read_page`).
+    hrefs: list[str] | None = None
 
 
-def read_page(html: bytes | str, content_type: str | None = None) -> Page:
+def read_page(html: bytes | str, content_type: str | None = None, *, hrefs: bool = False) -> Page:
     """The page parsed, its JSON-LD read, its script-like elements removed, in one walk.
 
     Scripts are read before they go; ``<meta>`` tags inside removed elements are skipped when
-    looked up (`PageMeta.get`), as they would be had the tree been stripped first.
+    looked up (`PageMeta.get`), as they would be had the tree been stripped first. ``hrefs``:
+    also list every link target in the same walk (links in forms and ``<noscript>`` included, as
+    in the page as served), so a crawl need not parse the page again to list its outlinks.
     """
     tree = _lexbor_tree(html, content_type)
     metas, links, scripts, removed = [], [], [], []
-    for element in tree.css(_READ_IN_ONE_WALK):
+    anchors: list[str] | None = [] if hrefs else None
+    for element in tree.css(_READ_WITH_LINKS if hrefs else _READ_IN_ONE_WALK):
         tag = element.tag
-        if tag == "br":
+        if tag == "a":
+            anchors.append(element.attrs["href"] or "")  # a bare ``href``: None in Lexbor
+        elif tag == "br":
             _line_break_as_space(element)
         elif tag == "meta":
             metas.append(element)
@@ -213,7 +221,7 @@ def read_page(html: bytes | str, content_type: str | None = None) -> Page:
         attrs.get("href") for link in links
         if (attrs := link.attributes).get("rel") == "canonical" and _attached(link, root)
     ]
-    return Page(tree, json_ld, PageMeta(root, metas), canonical)
+    return Page(tree, json_ld, PageMeta(root, metas), canonical, anchors)
 
 
 def _attached(element: LexborNode | None, root: LexborNode) -> bool:

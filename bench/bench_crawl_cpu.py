@@ -1,0 +1,159 @@
+"""Crawl CPU against a minimal plain Scrapy spider on the same URLs, and crawl memory by size.
+
+Run from the project root::
+
+    python bench/bench_crawl_cpu.py [--articles 2000] [--memory 500,10000] [--keep DIR]
+
+In one run, against one replica portal of ``--articles`` articles:
+
+1. the full pipeline (``scrapy crawl baonamdinh``: WARC capture, parsing, the article store,
+   images, the job directory) crawls it;
+2. a minimal plain Scrapy spider (default Scrapy settings, no project components) fetches the
+   very URLs the full crawl fetched (read back from its WARC files), doing nothing with them;
+
+and both report pages per CPU-second (user + system time of the crawl process, start-up
+included) and their ratio. Then, for each size in ``--memory``, a full crawl of a fresh replica
+of that many articles reports its peak resident memory (``ru_maxrss`` of the process).
+
+Politeness is relaxed for loopback as the tests do. ``--keep DIR`` leaves the full crawl's
+archive in DIR (to compare records across versions: ``bench/bench_crawl_compare.py``). Not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import LOOPBACK_SETTINGS  # noqa: E402
+from tests.replica import process as replica_process  # noqa: E402
+from tests.replica.process import ReplicaProcess  # noqa: E402
+
+# A replica of 10,000 articles takes longer than a test's replica to build.
+replica_process.START_TIMEOUT = 600.0
+
+PLAIN_SPIDER = '''
+import scrapy
+
+
+class Plain(scrapy.Spider):
+    """Fetch every URL of a list, once, and do nothing with the answers."""
+
+    name = "plain"
+    custom_settings = {
+        "AUTOTHROTTLE_ENABLED": False,
+        "DOWNLOAD_DELAY": 0,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+        "ROBOTSTXT_OBEY": False,
+        "LOG_LEVEL": "WARNING",
+        "TELNETCONSOLE_ENABLED": False,
+        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+    }
+
+    async def start(self):
+        with open(self.urls, encoding="utf-8") as urls:
+            for url in urls:
+                yield scrapy.Request(url.strip(), dont_filter=True)
+
+    def parse(self, response):
+        self.crawler.stats.inc_value("plain/pages")
+'''
+
+
+def measured(command: list[str], cwd: Path) -> tuple[float, float, int]:
+    """Run a command; return its wall seconds, CPU seconds (user + system) and peak RSS (KB)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    # wait4 gives this child's own resource usage, not all children's together.
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    errors = process.stderr.read().decode("utf-8", "replace") if process.stderr else ""
+    if process.returncode:
+        raise SystemExit(f"{' '.join(command[:4])} failed ({process.returncode}):\n{errors}")
+    return time.perf_counter() - started, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def full_crawl(origin: str, archive: Path, project: Path = ROOT):
+    """The full pipeline's crawl of the replica: (wall s, CPU s, peak RSS KB, summary)."""
+    command = [sys.executable, "-m", "scrapy", "crawl", "baonamdinh", "-a", f"base_url={origin}/",
+               "-s", f"ARCHIVE_DIR={archive}", "-L", "WARNING"]
+    for name, value in {**LOOPBACK_SETTINGS, "PROGRESS_INTERVAL": "0"}.items():
+        command += ["-s", f"{name}={value}"]
+    wall, cpu, rss = measured(command, project)
+    return wall, cpu, rss, json.loads((archive / "last-crawl.json").read_text())
+
+
+def fetched_urls(archive: Path) -> list[str]:
+    """The target URL of every request the crawl archived, in archive order."""
+    urls = []
+    for path in sorted((archive / "warc").rglob("*.warc.gz")):
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type == "request":
+                    urls.append(record.rec_headers.get_header("WARC-Target-URI"))
+    return urls
+
+
+def plain_crawl(urls: list[str], workdir: Path) -> tuple[float, float, int]:
+    """The minimal spider's fetch of ``urls``, outside the project (no project settings)."""
+    (workdir / "plain.py").write_text(PLAIN_SPIDER, encoding="utf-8")
+    (workdir / "urls.txt").write_text("\n".join(urls) + "\n", encoding="utf-8")
+    return measured([sys.executable, "-m", "scrapy", "runspider", "plain.py", "-a",
+                     "urls=urls.txt"], workdir)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--memory", default="500,10000",
+                        help="replica sizes whose full crawl's peak RSS is measured ('' for none)")
+    parser.add_argument("--keep", type=Path, help="keep the full crawl's archive here")
+    parser.add_argument("--skip-cpu", action="store_true", help="measure memory only")
+    parser.add_argument("--project", type=Path, default=ROOT,
+                        help="run the full crawls from this checkout (before/after figures)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-crawl-cpu-") as scratch:
+        scratch = Path(scratch)
+        if not args.skip_cpu:
+            archive = args.keep or scratch / "archive"
+            with ReplicaProcess(articles=args.articles) as replica:
+                wall, cpu, rss, summary = full_crawl(replica.origin, archive, args.project)
+                urls = fetched_urls(archive)
+                plain_wall, plain_cpu, plain_rss = plain_crawl(urls, scratch)
+            pages = len(urls)
+            full_rate, plain_rate = pages / cpu, pages / plain_cpu
+            print(f"replica: {args.articles} articles; {pages} pages fetched, "
+                  f"{summary['articles_stored']} articles stored")
+            print(f"{'crawl':<8} {'wall s':>7} {'CPU s':>7} {'pages/CPU-s':>12} {'RSS MB':>7}")
+            print(f"{'full':<8} {wall:>7.1f} {cpu:>7.2f} {full_rate:>12.1f} {rss / 1024:>7.0f}")
+            print(f"{'plain':<8} {plain_wall:>7.1f} {plain_cpu:>7.2f} {plain_rate:>12.1f} "
+                  f"{plain_rss / 1024:>7.0f}")
+            print(f"ratio full/plain: {full_rate / plain_rate:.2f}x")
+        sizes = [int(size) for size in args.memory.split(",") if size.strip()]
+        peaks = {}
+        for size in sizes:
+            with ReplicaProcess(articles=size) as replica:
+                archive = scratch / f"memory-{size}"
+                wall, cpu, rss, summary = full_crawl(replica.origin, archive, args.project)
+            peaks[size] = rss
+            print(f"memory: {size} articles, {summary['pages_fetched']} pages, "
+                  f"{summary['articles_stored']} stored: peak RSS {rss / 1024:.0f} MB "
+                  f"({wall:.0f} s wall, {cpu:.0f} s CPU)")
+        if len(peaks) > 1:
+            low, high = peaks[min(peaks)], peaks[max(peaks)]
+            print(f"peak RSS {max(peaks)} vs {min(peaks)} articles: {high / low:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
