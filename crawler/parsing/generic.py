@@ -119,68 +119,50 @@ TRAFILATURA_OPTIONS = {
 }
 
 
-# Page furniture removed before trafilatura reads the page. Footers by class or id
-# (`PRUNE_FOOTER`, a substring), because trafilatura only knows the <footer> tag: baochinhphu.vn's
-# footer is a <div class="footer"> whose "Tải ứng dụng: BÁO ĐIỆN TỬ CHÍNH PHỦ" otherwise opens
-# the body. Then elements with one of `PRUNE_CLASSES` as a class token; "source" is the
-# "Theo <paper>" line under a cafef.vn article, a credit and not text.
-PRUNE_FOOTER = "footer"
-PRUNE_CLASSES = frozenset({"source", "related", "related-news", "share", "social", "breadcrumb"})
-# One walk of the page finds the candidates of both rules by substring: libxml2 tests the
-# ``class`` and ``id`` attribute nodes for a third of what a test of ``@class`` on every element
-# costs, and a second walk would cost as much as the first.
-_PRUNE_CANDIDATES = XPath(
-    "//@class[" + " or ".join(
-        f"contains(., '{name}')" for name in sorted({PRUNE_FOOTER, *PRUNE_CLASSES})
-    ) + f"] | //@id[contains(., '{PRUNE_FOOTER}')]"
-)
-# XPath's normalize-space: the whitespace that separates class tokens.
-_CLASS_SPACE_RE = re.compile(r"[ \t\r\n]+")
+def _class_token(name: str) -> str:
+    if not name.strip():
+        raise ValueError("empty class name in a prune rule")
+    return f"contains(concat(' ', normalize-space(.), ' '), ' {name} ')"
+
+
+def _class_words(*names: str) -> str:
+    """An XPath test that a ``class`` attribute node holds one of ``names`` as a token.
+
+    The cheap substring test comes first: the token test runs on the few attributes it keeps.
+    """
+    substring = " or ".join(f"contains(., '{name}')" for name in names)
+    return f"[{substring}][{' or '.join(map(_class_token, names))}]"
+
+
+# Page furniture removed before trafilatura reads the page. Footers by class or id, because
+# trafilatura only knows the <footer> tag: baochinhphu.vn's footer is a <div class="footer">
+# whose "Tải ứng dụng: BÁO ĐIỆN TỬ CHÍNH PHỦ" otherwise opens the body. "source" is the
+# "Theo <paper>" line under a cafef.vn article, a credit and not text. The rules test the
+# ``class`` and ``id`` attribute nodes and step to their element: libxml2 reads an attribute
+# node's value for a third of what testing ``@class`` on every element of the page costs.
+PRUNE_XPATHS = [
+    "(//@class[contains(., 'footer')] | //@id[contains(., 'footer')])"
+    "/parent::*[not(self::html or self::body)]",
+    "//@class" + _class_words("source", "related", "related-news", "share", "social",
+                              "breadcrumb") + "/parent::*",
+]
+# Each rule spares an element that holds half the page's text or more (``$page_chars``).
+_PRUNE = [XPath(xpath + "[string-length(.) * 2 < $page_chars]") for xpath in PRUNE_XPATHS]
+_BODY_CHARS = XPath("string-length(//body)")
 
 
 def prune(tree: HtmlElement, page_chars: int | None) -> None:
-    """Remove page furniture from ``tree``: footers, then the `PRUNE_CLASSES` elements.
+    """Remove what `PRUNE_XPATHS` select from ``tree``, sparing elements with half the text.
 
     WordPress themes name the container of the whole article "entry themeform share": no rule
-    removes an element holding half the page's text or more (``page_chars``, the length of the
-    page's text; None: measured on ``tree``). The footer rule spares ``<html>`` and ``<body>``;
-    the class rule reads the page the footer rule left. An element's text after it stays in the
-    tree (lxml's ``drop_tree``), as in trafilatura's own pruning.
+    may remove most of a page. ``page_chars`` is the length of the page's text (None: measured
+    on ``tree``). The rules run in order, each on the tree the one before left; an element's
+    text after it stays in the tree (lxml's ``drop_tree``), as trafilatura's own pruning does.
     """
-    limit = page_chars or len(_body_text(tree))
-    footers, classed = {}, {}
-    for value in _PRUNE_CANDIDATES(tree):
-        element = value.getparent()
-        if PRUNE_FOOTER in value and element.tag not in ("html", "body"):
-            footers[element] = None
-        if value.attrname == "class" and not PRUNE_CLASSES.isdisjoint(
-            _CLASS_SPACE_RE.split(value)
-        ):
-            classed[element] = None
-    for rule in (footers, classed):
-        # Each rule measures the elements it matched before it removes any of them.
-        matched = [
-            element for element in rule
-            if _attached(element, tree) and len(element.text_content()) * 2 < limit
-        ]
-        for element in matched:
+    limit = page_chars or _BODY_CHARS(tree)
+    for rule in _PRUNE:
+        for element in rule(tree, page_chars=limit):
             element.drop_tree()
-
-
-def _body_text(tree: HtmlElement) -> str:
-    """The text of the page's first ``<body>`` (XPath's ``string(//body)``)."""
-    body = tree.find(".//body")
-    return body.text_content() if body is not None else ""
-
-
-def _attached(element: HtmlElement, tree: HtmlElement) -> bool:
-    """Whether ``element`` is still in ``tree`` (not inside an element a rule removed)."""
-    top = element
-    while (parent := top.getparent()) is not None:
-        top = parent
-    return top is tree
-
-
 # trafilatura's fast pass skips its fallbacks (readability, jusText), and on some layouts keeps
 # a sliver of a long article (15,337 characters read as 797) or reads a menu instead of a
 # short article. When it keeps less than `FULL_PASS_BELOW_CHARS` of a page that holds
