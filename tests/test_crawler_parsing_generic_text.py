@@ -53,6 +53,30 @@ def test_a_prune_rule_never_removes_the_element_holding_the_article() -> None:
     assert "Twitter" not in body and "retired teacher" not in body
 
 
+def test_prune_rules_remove_furniture_by_class_token_and_footer_name_only() -> None:
+    # The rules test attribute nodes (cheaper than testing @class on every element); they must
+    # select what the class-token and footer rules name, and nothing that merely contains them.
+    import trafilatura
+
+    article = "".join(f"<p>{text}</p>" for text in PARAGRAPHS * 3)
+    html = (
+        '<html><body class="footer-fixed"><div class="post"><h1>The river is back</h1>'
+        f'{article}<p class="source">Theo TTXVN</p>after the credit'
+        '<div class="entry share-bar share"><a href="#">Facebook</a></div>'
+        '<div class="sharedaddy">Kept: not the token share</div>'
+        '<ul class="breadcrumb"><li>Home</li></ul></div>'
+        '<div id="site-footer">Address of the paper</div>'
+        '<div class="post-footer">Print this page</div></body></html>'
+    )
+    tree = trafilatura.load_html(html)
+    generic.prune(tree, None)
+    text = tree.text_content()
+    for gone in ("Theo TTXVN", "Facebook", "Home", "Address of the paper", "Print this page"):
+        assert gone not in text
+    for kept in (*PARAGRAPHS, "after the credit", "Kept: not the token share"):
+        assert kept in text
+
+
 def test_a_heading_with_the_text_of_a_table_of_contents_link_is_kept() -> None:
     heading = "How the water came back to the river valley"
     paragraphs = "".join(f"<p>{text}</p>" for text in PARAGRAPHS)

@@ -491,6 +491,8 @@ def _generic_body(
         generic.main_text_blocks(
             generic.layout_tables_as_blocks(decode_html(page.html, page.content_type), page.tree),
             page.links.url, len(page_body.text()) if page_body is not None else None,
+            (lambda: generic.prose_chars(block_texts(page_body))) if page_body is not None
+            else None,
         ),
         generic.link_headlines(page.tree, page.links.url),
     ))

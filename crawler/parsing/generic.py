@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 import trafilatura
+from lxml.etree import XPath
+from lxml.html import HtmlElement
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from crawler.parsing import noise
@@ -119,38 +122,56 @@ TRAFILATURA_OPTIONS = {
 def _class_token(name: str) -> str:
     if not name.strip():
         raise ValueError("empty class name in a prune rule")
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+    return f"contains(concat(' ', normalize-space(.), ' '), ' {name} ')"
+
+
+def _class_words(*names: str) -> str:
+    """An XPath test that a ``class`` attribute node holds one of ``names`` as a token.
+
+    The cheap substring test comes first: the token test runs on the few attributes it keeps.
+    """
+    substring = " or ".join(f"contains(., '{name}')" for name in names)
+    return f"[{substring}][{' or '.join(map(_class_token, names))}]"
 
 
 # Page furniture removed before trafilatura reads the page. Footers by class or id, because
 # trafilatura only knows the <footer> tag: baochinhphu.vn's footer is a <div class="footer">
 # whose "Tải ứng dụng: BÁO ĐIỆN TỬ CHÍNH PHỦ" otherwise opens the body. "source" is the
-# "Theo <paper>" line under a cafef.vn article, a credit and not text.
+# "Theo <paper>" line under a cafef.vn article, a credit and not text. The rules test the
+# ``class`` and ``id`` attribute nodes and step to their element: libxml2 reads an attribute
+# node's value for a third of what testing ``@class`` on every element of the page costs.
 PRUNE_XPATHS = [
-    "//*[not(self::html or self::body)][contains(@class, 'footer') or contains(@id, 'footer')]",
-    "//*[" + " or ".join(map(_class_token, ("source", "related", "related-news", "share",
-                                               "social", "breadcrumb"))) + "]",
+    "(//@class[contains(., 'footer')] | //@id[contains(., 'footer')])"
+    "/parent::*[not(self::html or self::body)]",
+    "//@class" + _class_words("source", "related", "related-news", "share", "social",
+                              "breadcrumb") + "/parent::*",
 ]
+# Each rule spares an element that holds half the page's text or more (``$page_chars``).
+_PRUNE = [XPath(xpath + "[string-length(.) * 2 < $page_chars]") for xpath in PRUNE_XPATHS]
+_BODY_CHARS = XPath("string-length(//body)")
 
 
-def prune_xpaths(page_chars: int | None) -> list[str]:
-    """`PRUNE_XPATHS`, each sparing an element that holds half the page's text or more.
+def prune(tree: HtmlElement, page_chars: int | None) -> None:
+    """Remove what `PRUNE_XPATHS` select from ``tree``, sparing elements with half the text.
 
     WordPress themes name the container of the whole article "entry themeform share": no rule
     may remove most of a page. ``page_chars`` is the length of the page's text (None: measured
-    in XPath, for each element a rule matches); the test runs after the class test, on the few
-    elements a rule matches.
+    on ``tree``). The rules run in order, each on the tree the one before left; an element's
+    text after it stays in the tree (lxml's ``drop_tree``), as trafilatura's own pruning does.
     """
-    limit = int(page_chars) if page_chars else "string-length(//body)"
-    guard = f"[string-length(.) * 2 < {limit}]"
-    return [xpath + guard for xpath in PRUNE_XPATHS]
+    limit = page_chars or _BODY_CHARS(tree)
+    for rule in _PRUNE:
+        for element in rule(tree, page_chars=limit):
+            element.drop_tree()
 # trafilatura's fast pass skips its fallbacks (readability, jusText), and on some layouts keeps
 # a sliver of a long article (15,337 characters read as 797) or reads a menu instead of a
 # short article. When it keeps less than `FULL_PASS_BELOW_CHARS` of a page that holds
 # `FULL_PASS_PAGE_RATIO` times as much text, or text that is mostly not prose (under
 # `FULL_PASS_MIN_PROSE_SHARE` of it in lines of `PROSE_LINE_CHARS` or more), the full
-# extraction runs too; its text is taken when it holds `FULL_PASS_MIN_GAIN` times the prose,
-# unless it is `FULL_PASS_MAX_SHARE` of the page's text (a dump of the page).
+# extraction may gain; it runs when the page holds `FULL_PASS_MIN_GAIN` times the prose the
+# fast pass kept (else it cannot gain that much), and its text is taken when it holds
+# `FULL_PASS_MIN_GAIN` times the prose, unless it is `FULL_PASS_MAX_SHARE` of the page's text
+# (a dump of the page).
 FULL_PASS_BELOW_CHARS = 1000
 FULL_PASS_PAGE_RATIO = 10
 FULL_PASS_MIN_PROSE_SHARE = 0.5
@@ -166,25 +187,35 @@ _LIST_MARKER_RE = re.compile(r"^\s*-\s+")
 _TABLE_ROW_RE = re.compile(r"^\|\s*(.*?)\s*\|\s*$")
 
 
-def main_text_blocks(html: str, url: str, page_chars: int | None = None) -> list[str]:
+def main_text_blocks(
+    html: str, url: str, page_chars: int | None = None,
+    page_prose: Callable[[], int] | None = None,
+) -> list[str]:
     """Return the article's text blocks (paragraphs, headings, list items), read by trafilatura.
 
-    ``html`` is the decoded page (our decoding, so every path reads the same characters). The
-    fast pass runs first; the full extraction when the fast pass keeps little text or little
-    prose (`FULL_PASS_BELOW_CHARS`). A short post is kept whole. An empty list means trafilatura
-    found no article text, or less than `MIN_TEXT_CHARS`. ``page_chars`` is the length of the
-    page's visible text, when known: prune rules spare an element holding half of it
-    (`prune_xpaths`), and a full pass that keeps `FULL_PASS_MAX_SHARE` of it or more dumped
-    the page rather than read an article.
+    ``html`` is the decoded page (our decoding, so every path reads the same characters),
+    parsed once with trafilatura's own loader and pruned (`prune`); both of trafilatura's passes
+    read that tree. The fast pass runs first; the full extraction when the fast pass keeps
+    little text or little prose (`FULL_PASS_BELOW_CHARS`) and the page holds enough prose for
+    it to gain (``page_prose``: the characters of the page's prose lines, asked only then). A
+    short post is kept whole. An empty list means trafilatura found no article text, or less
+    than `MIN_TEXT_CHARS`. ``page_chars`` is the length of the page's visible text, when known:
+    prune rules spare an element holding half of it, and a full pass that keeps
+    `FULL_PASS_MAX_SHARE` of it or more dumped the page rather than read an article.
     """
-    prune = prune_xpaths(page_chars)
-    text = _trafilatura_text(html, url, prune, fast=True)
+    tree = _lxml_tree(html, url)
+    if tree is None:
+        return []
+    prune(tree, page_chars)
+    text = _trafilatura_text(tree, url, fast=True)
     prose = _prose_chars(text)
     short = len(text) < FULL_PASS_BELOW_CHARS and not (
         page_chars and page_chars < FULL_PASS_PAGE_RATIO * len(text)
     )
-    if short or prose < FULL_PASS_MIN_PROSE_SHARE * len(text):
-        full = _trafilatura_text(html, url, prune, fast=False)
+    if (short or prose < FULL_PASS_MIN_PROSE_SHARE * len(text)) and (
+        page_prose is None or _may_gain(prose, page_prose())
+    ):
+        full = _trafilatura_text(tree, url, fast=False)
         full_prose = _prose_chars(full)
         if full_prose > prose and full_prose >= FULL_PASS_MIN_GAIN * prose and not (
             page_chars and len(full) >= FULL_PASS_MAX_SHARE * page_chars
@@ -195,17 +226,37 @@ def main_text_blocks(html: str, url: str, page_chars: int | None = None) -> list
     return [_table_row_text(line) for line in text.split("\n")]
 
 
+def _may_gain(prose: int, page_prose: int) -> bool:
+    """Whether a page with ``page_prose`` characters of prose can give the full pass its gain."""
+    return page_prose > prose and page_prose >= FULL_PASS_MIN_GAIN * prose
+
+
 def _prose_chars(text: str) -> int:
     """Characters of ``text`` in lines long enough to be sentences (not menus or labels)."""
     return sum(len(line) for line in text.split("\n") if len(line) >= PROSE_LINE_CHARS)
 
 
-def _trafilatura_text(html: str, url: str, prune: list[str], *, fast: bool) -> str:
-    """trafilatura's text of the page ("" when it finds none or fails)."""
+def prose_chars(blocks: Iterable[str]) -> int:
+    """`_prose_chars` of a page's blocks (`document.block_texts`), whitespace runs made one."""
+    return sum(
+        len(line) for line in (" ".join(block.split()) for block in blocks)
+        if len(line) >= PROSE_LINE_CHARS
+    )
+
+
+def _lxml_tree(html: str, url: str) -> HtmlElement | None:
+    """The page as trafilatura parses it (None when it cannot)."""
     try:
-        text = trafilatura.extract(
-            html, url=url, prune_xpath=prune, **{**TRAFILATURA_OPTIONS, "fast": fast}
-        )
+        return trafilatura.load_html(html)
+    except Exception as error:  # a library failure must fall back to find_body, not crash
+        logger.warning("trafilatura failed on %s: %s", url, error)
+        return None
+
+
+def _trafilatura_text(tree: HtmlElement, url: str, *, fast: bool) -> str:
+    """trafilatura's text of the page ("" when it finds none or fails); ``tree`` is left as is."""
+    try:
+        text = trafilatura.extract(tree, url=url, **{**TRAFILATURA_OPTIONS, "fast": fast})
     except Exception as error:  # a library failure must fall back to find_body, not crash
         logger.warning("trafilatura failed on %s: %s", url, error)
         return ""
@@ -253,14 +304,17 @@ def link_headlines(tree: LexborHTMLParser, url: str | None = None) -> set[str]:
     own = _own_prefixes(url)
     headlines = set()
     for link in tree.css("a"):
+        # Most links are menu entries of a word or two: their text rules them out before their
+        # attributes are read.
+        text = element_text(link)
+        if len(text.split()) < LINK_HEADLINE_MIN_WORDS:
+            continue
         href = link.attributes.get("href") or ""
         if href.startswith("#"):
             continue
         if own and href.startswith(("http://", "https://")) and not href.startswith(own):
             continue
-        text = element_text(link)
-        if len(text.split()) >= LINK_HEADLINE_MIN_WORDS:
-            headlines.add(text_key(text))
+        headlines.add(text_key(text))
     return headlines
 
 
