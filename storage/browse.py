@@ -23,6 +23,7 @@ import sqlite3
 from pathlib import Path
 
 from storage.articles import ArticleStore
+from storage.dataset_card import FIELDS
 from storage.search import fold_sql
 
 LIST_VIEW = "article_list"
@@ -40,27 +41,12 @@ _LIST_VIEW_SQL = f"""CREATE VIEW {LIST_VIEW} AS SELECT
     json_extract(provenance, '$.dates_disagree') AS dates_disagree
 FROM articles"""
 
-FIELD_DESCRIPTIONS: dict[str, str] = {
-    "url": "The URL fetched.",
-    "canonical_url": "The page's canonical URL when it can be trusted, else url; the key.",
-    "site": "Site profile id (the portal).",
-    "title": "Headline.",
-    "lead": "The sapo (standfirst), when the page marks one.",
-    "body": "Clean text, paragraphs separated by a blank line.",
-    "published": "Publication time, ISO 8601 with the page's UTC offset; a date alone when the "
-                 "page gives no time; never invented.",
-    "modified": "Last modification time, same format, when the page states it.",
+# One source for what a field means: the dataset card's definitions (storage/dataset_card.py),
+# plus what only the browsing view has (JSON encodings, the view's derived columns).
+_BROWSE_ONLY: dict[str, str] = {
     "authors": "People named in the byline, in order (a JSON list).",
-    "credit": "What the byline says they did, or the source (Tin, ảnh; Theo TTXVN).",
-    "section": "The portal's section.",
     "tags": "The page's keyword links (a JSON list).",
     "images": "Images: src, caption, credit (a JSON list).",
-    "language": "Language of the page (html lang, else the profile's).",
-    "fetched": "When the latest capture was fetched, UTC.",
-    "first_fetched": "When the article was first fetched, UTC.",
-    "warc": "Where the archived response is: filename, record_id, offset, length, digest.",
-    "content_hash": "sha256 of title, lead and body: equal hashes mean the same text.",
-    "version": "1 for the first capture, +1 each time the text changed.",
     "provenance": "How each value was found (published_source, dates_disagree, fallback…).",
     "month": "Publication month (YYYY-MM) as the page printed it (local time).",
     "year": "Publication year as the page printed it.",
@@ -68,8 +54,11 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
     "warc_file": "WARC file of the latest capture.",
     "warc_offset": "Byte offset of its record in the WARC file.",
     "warc_record_id": "WARC-Record-ID of the capture.",
-    "published_source": "Where published came from: selector, meta, json-ld, url…",
     "dates_disagree": "1 when two of the page's date sources differ by more than a day.",
+}
+FIELD_DESCRIPTIONS: dict[str, str] = {
+    **{name: meaning[0].upper() + meaning[1:] + "." for name, (_, meaning) in FIELDS.items()},
+    **_BROWSE_ONLY,
 }
 
 # Dates that disagree: the page's own sources (the parser's flag), a modification before the
