@@ -2,7 +2,9 @@
 
 Archive first, parse second: when the extractor or a site profile improves, the articles already
 archived are read again from the WARC files under ``WARC_DIR`` (default ``<ARCHIVE_DIR>/warc/``;
-the latest ``200`` response of every URL matching the profile's article pattern, any host) and
+the latest ``200`` response of every URL matching the profile's article pattern, any host, found
+through the CDXJ index ``scrapy index`` wrote where it covers the files, see
+`storage.warc_articles`; one URL at a time, in URL order) and
 stored as a crawl would store them: an article whose text changed becomes a new version (the old
 one is kept), an unchanged one only gets its WARC pointer refreshed, and one that a crawl dropped
 (no title or body then) is stored if the parser finds it now. A canonical URL is trusted by the
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import sqlite3
 from collections import Counter
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -41,39 +44,40 @@ from storage.warc_articles import Capture, read_payload
 
 
 def reparse(
-    warc_dir: Path, captures: list[Capture], profile: SiteProfile, store: ArticleStore | None,
-    required: list[str], max_size: int,
-) -> tuple[Counter, list[tuple[str, str]]]:
-    """Parse each capture and upsert it (``store`` None: count only); return counts and problems.
+    warc_dir: Path, captures: Iterable[Capture], profile: SiteProfile, store: ArticleStore | None,
+    required: list[str], max_size: int, problem: Callable[[str, str], None],
+) -> Counter:
+    """Parse each capture and upsert it (``store`` None: count only); return the counts.
+
+    Each capture counts once; one that is not stored is given to ``problem`` (URL, reason)
+    as it is met.
 
     The record gets the capture's pointer and its ``WARC-Date`` as ``fetched``: when the page
     was fetched, not when it was parsed again. A payload larger than ``max_size`` (the crawl's
     ``DOWNLOAD_MAXSIZE``) or undecodable is skipped (`storage.payload`).
     """
     counts: Counter = Counter()
-    problems: list[tuple[str, str]] = []
     for capture in captures:
         try:
             payload = read_payload(warc_dir, capture, max_size)
         except PayloadError as error:
-            problems.append((capture.url, f"record {capture.pointer['record_id']} in "
-                                          f"{capture.pointer['filename']}: {error}"))
+            problem(capture.url, f"record {capture.pointer['record_id']} in "
+                                 f"{capture.pointer['filename']}: {error}")
             counts["skipped"] += 1
             continue
         except (OSError, ArchiveLoadFailed) as error:
-            problems.append((capture.url, f"unreadable record in {capture.pointer['filename']}: "
-                                          f"{error}"))
+            problem(capture.url, f"unreadable record in {capture.pointer['filename']}: {error}")
             counts["failed"] += 1
             continue
         try:
             record = extract_with_profile(payload, capture.url, profile, capture.content_type)
         except Exception as error:  # one broken page must never stop the others
-            problems.append((capture.url, f"parse error: {error!r}"))
+            problem(capture.url, f"parse error: {error!r}")
             counts["failed"] += 1
             continue
         missing = [name for name in required if not record.get(name)]
         if missing:
-            problems.append((capture.url, f"no {', '.join(missing)} found"))
+            problem(capture.url, f"no {', '.join(missing)} found")
             counts["failed"] += 1
             continue
         base_url = capture_base_url(capture.url, profile.base_url, profile.domains)
@@ -82,7 +86,7 @@ def reparse(
         record["fetched"] = _fetched(capture.date)
         record["warc"] = capture.pointer
         counts[store.upsert(record).status if store is not None else "parsed"] += 1
-    return counts, problems
+    return counts
 
 
 def _fetched(warc_date: str) -> str:
@@ -111,22 +115,25 @@ class Command(OfflineCommand):
         profile = one_site_profile(args)
         paths = ArchivePaths.from_settings(self.settings)
         warc_dir, path = paths.warc_dir, paths.articles_db
-        captures = sorted(article_captures(warc_dir, profile).values(), key=lambda c: c.url)
+        # In URL order, one at a time: memory does not grow with the archive.
+        captures = article_captures(warc_dir, profile, paths.index_file)
         required = self.settings.getlist("ARTICLES_REQUIRED_FIELDS")
         max_size = self.settings.getint("DOWNLOAD_MAXSIZE")
+
+        def problem(url: str, reason: str) -> None:
+            print(f"  not stored: {url}: {reason}")
+
         if opts.dry_run:
-            counts, problems = reparse(warc_dir, captures, profile, None, required, max_size)
+            counts = reparse(warc_dir, captures, profile, None, required, max_size, problem)
         else:
             try:
                 with ArticleStore(path) as store:
-                    counts, problems = reparse(warc_dir, captures, profile, store, required,
-                                               max_size)
+                    counts = reparse(warc_dir, captures, profile, store, required, max_size,
+                                     problem)
             except (sqlite3.Error, OSError) as error:
                 raise InputError(f"cannot write the article store {path}: {error} "
                                  "(--dry-run parses without writing)") from error
-        for url, reason in problems:
-            print(f"  not stored: {url}: {reason}")
         summary = ", ".join(f"{counts[key]} {key}" for key in sorted(counts))
         target = "nothing written (dry run)" if opts.dry_run else f"store {path}"
-        print(f"Reparsed {len(captures)} archived {profile.site_id} articles from {warc_dir}: "
-              f"{summary}; {target}")
+        print(f"Reparsed {sum(counts.values())} archived {profile.site_id} articles from "
+              f"{warc_dir}: {summary}; {target}")

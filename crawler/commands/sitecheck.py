@@ -1,8 +1,10 @@
 """``scrapy sitecheck SITE_ID``: the drift alarm. Re-parse a site's latest archived articles.
 
-Reads the WARC files under ``WARC_DIR`` (default ``<ARCHIVE_DIR>/warc/``) offline, keeps the latest
-``response`` record of every URL matching the site profile's article pattern (any host: crawls of
-a mirror count), re-parses the newest ``SITECHECK_SAMPLE`` of them with the profile and reports,
+Reads the WARC files under ``WARC_DIR`` (default ``<ARCHIVE_DIR>/warc/``) offline, through the
+CDXJ index ``scrapy index`` wrote (``<ARCHIVE_DIR>/index.cdxj``) for the files it covers
+(`storage.warc_articles`), keeps the latest ``response`` record of every URL matching the site
+profile's article pattern (any host: crawls of a mirror count), re-parses the newest
+``SITECHECK_SAMPLE`` of them with the profile and reports,
 per field (title, body, published, authors, images), the share of articles whose profile found it
 (see ``crawler/pipelines/fillrate.py``). The rates are compared with the previous check
 (``<ARCHIVE_DIR>/sitecheck/<site_id>.json``), or, before the first check, with the last crawl's
@@ -23,10 +25,12 @@ Settings: ``ARCHIVE_DIR`` and the paths under it (``crawler/paths.py``); ``SITEC
 from __future__ import annotations
 
 import argparse
+import heapq
+import itertools
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -46,34 +50,46 @@ from crawler.paths import ArchivePaths
 from crawler.pipelines.fillrate import FILL_FIELDS, fill_rates
 from storage.partial import partial_file
 from storage.payload import PayloadError
-from storage.warc_articles import Capture, latest_captures, read_payload
+from storage.warc_articles import Capture, IndexMismatch, iter_latest_captures, read_payload
 
 logger = logging.getLogger(__name__)
 
 
-def article_captures(warc_dir: Path, profile: SiteProfile) -> dict[str, Capture]:
+def article_captures(warc_dir: Path, profile: SiteProfile,
+                     index_file: Path | None = None) -> Iterator[Capture]:
     """The latest archived response of every URL matching the profile's article pattern.
 
-    Any host counts: crawls of a mirror or of the replica portal are the site's pages too. None
-    at all is refused in one line.
+    In URL order, read through ``index_file`` (the archive's CDXJ index) where it covers the
+    files. Any host counts: crawls of a mirror or of the replica portal are the site's pages
+    too. None at all, or an index that points at other records, is refused in one line.
     """
-    captures = latest_captures(warc_dir, profile.is_article_url)
-    if not captures:
+    captures = _index_checked(iter_latest_captures(warc_dir, profile.is_article_url, index_file))
+    first = next(captures, None)
+    if first is None:
         raise InputError(f"no archived {profile.site_id} article in {warc_dir} "
                          f"(URLs matching {profile.article_url_pattern}); crawl the site first")
-    return captures
+    return itertools.chain([first], captures)
+
+
+def _index_checked(captures: Iterator[Capture]) -> Iterator[Capture]:
+    try:
+        yield from captures
+    except IndexMismatch as error:
+        raise InputError(str(error)) from error
 
 
 def parse_latest(
-    warc_dir: Path, profile: SiteProfile, sample: int, max_size: int
+    warc_dir: Path, profile: SiteProfile, sample: int, max_size: int,
+    index_file: Path | None = None,
 ) -> tuple[list[dict], list[str]]:
     """The newest ``sample`` archived articles parsed with ``profile``, and a line for each
     capture that could not be read (a payload over ``max_size``, a broken record)."""
-    captures = article_captures(warc_dir, profile).values()
-    newest = sorted(captures, key=lambda capture: capture.date, reverse=True)
+    captures = article_captures(warc_dir, profile, index_file)
+    # Equal to sorted(..., reverse=True)[:sample], holding only the sample.
+    newest = heapq.nlargest(sample, captures, key=lambda capture: capture.date)
     records = []
     skipped = []
-    for capture in newest[:sample]:
+    for capture in newest:
         try:
             payload = read_payload(warc_dir, capture, max_size)
         except (OSError, ArchiveLoadFailed, PayloadError) as error:
@@ -144,7 +160,8 @@ class Command(OfflineCommand):
         except ValueError as error:
             raise InputError(f"SITECHECK_MARGIN / SITECHECK_SAMPLE: {error}") from error
         records, skipped = parse_latest(paths.warc_dir, profile, sample,
-                                        self.settings.getint("DOWNLOAD_MAXSIZE"))
+                                        self.settings.getint("DOWNLOAD_MAXSIZE"),
+                                        paths.index_file)
         if not records:
             print("\n".join(skipped))
             print(f"scrapy sitecheck: none of the {len(skipped)} latest archived {site_id} "
