@@ -21,10 +21,12 @@ Discovery (robots.txt aside, which each worker reads for itself: sitemaps, feeds
 images, failed articles due a retry) is the spider's ``start()``: only the worker that claims the
 crawl run in ``<spider>:frontier`` (the first to start one, or the next one to start after a run
 finished, or after the seeding worker died) yields it; the others only let ``start()`` set up (read
-the store's history) and then take requests from the queue. A worker closes when the whole crawl is
-done: the run seeded, the queue empty and no live worker holding a lease, since a request in any
-lease may still yield more. The run is then marked finished, and the next worker to start begins a
-new run with an empty seen set.
+the store's history) and then take requests from the queue. The seeder queues all of discovery at
+once (the queue is in Redis, not in memory); should it die before that is done, a live worker
+claims the seeding and runs discovery again (the seen set drops what was queued already). A worker
+closes when the whole crawl is done: the run seeded, the queue empty and no live worker holding a
+lease, since a request in any lease may still yield more. The run is then marked finished, and the
+next worker to start begins a new run with an empty seen set.
 
 Settings: ``REDIS_URL``; ``WORKER_ID`` (default ``<hostname>-<pid>``, set by the add-on);
 ``FRONTIER_LEASE_TIMEOUT`` (seconds, default 60: a worker silent that long is taken for dead; keep
@@ -43,13 +45,15 @@ import time
 import uuid
 from typing import TYPE_CHECKING
 
+from scrapy import Request
+from scrapy.utils.defer import deferred_from_coro
 from scrapy_redis import connection
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
 if TYPE_CHECKING:
     from redis import Redis
-    from scrapy import Request, Spider
+    from scrapy import Spider
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
@@ -78,11 +82,12 @@ for i = 1, #items, 2 do redis.call('ZADD', KEYS[1], items[i + 1], items[i]) end
 redis.call('DEL', KEYS[2])
 return #items / 2
 """
-# Claim the seeding of a crawl run: none yet, the last one finished, or its seeder died.
+# Claim the seeding of a crawl run: none yet, the last one finished (unless ARGV[5] is '0'), or
+# its seeder died before it was done.
 _CLAIM = """
 local state = redis.call('HGET', KEYS[1], 'state')
 local seeder = redis.call('HGET', KEYS[1], 'seeder')
-local fresh = (not state) or state == 'finished'
+local fresh = ((not state) or state == 'finished') and ARGV[5] == '1'
 local orphaned = state == 'seeding' and redis.call('EXISTS', ARGV[2] .. seeder) == 0
 if not (fresh or orphaned) then return 0 end
 if fresh then redis.call('DEL', KEYS[2]) end
@@ -173,13 +178,17 @@ class Frontier:
 
     # --- Seeding and the end of a run ----------------------------------------------------------
 
-    def claim_seeding(self, spider_name: str) -> bool:
-        """Whether this worker seeds (runs discovery for) the crawl run; claims it if so."""
+    def claim_seeding(self, spider_name: str, *, new_run: bool = True) -> bool:
+        """Whether this worker seeds (runs discovery for) the crawl run; claims it if so.
+
+        ``new_run=False``: only a run whose seeding worker died before it was done is claimed.
+        """
         started = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         run = f"{spider_name}-{started}-{uuid.uuid4().hex[:8]}"
         return bool(self._claim(
             keys=[self.state_key, self.dupefilter_key],
-            args=[self.worker_id, self.alive_prefix, run, str(time.time())],
+            args=[self.worker_id, self.alive_prefix, run, str(time.time()),
+                  "1" if new_run else "0"],
         ))
 
     def seeded(self) -> None:
@@ -249,6 +258,10 @@ class LeasingScheduler(Scheduler):
 
     def open(self, spider: Spider) -> None:
         """Open scrapy-redis's queue, join the crawl, and start renewing this worker's lease."""
+        if not hasattr(getattr(self.crawler.engine, "_slot", None), "inprogress"):
+            # Without it a lease could not tell a finished request from one in progress.
+            raise RuntimeError("LeasingScheduler needs Scrapy's engine slot `inprogress` set "
+                               "(Scrapy 2.13 to 2.19 have it); this Scrapy has none")
         super().open(spider)
         if returned := self.frontier.join():
             logger.warning("Worker %s was restarted: %d requests it held are back on the queue",
@@ -305,8 +318,7 @@ class LeasingScheduler(Scheduler):
         The engine keeps a request in its slot's ``inprogress`` set from its download until its
         callback's items went through the pipelines and its requests were queued.
         """
-        slot = getattr(self.crawler.engine, "_slot", None)
-        return getattr(slot, "inprogress", None) or set()
+        return self.crawler.engine._slot.inprogress
 
     def _ack_finished(self) -> None:
         if not self._leased:
@@ -328,6 +340,14 @@ class LeasingScheduler(Scheduler):
                 self._last_renewal = now
                 if returned := self.frontier.reclaim_dead():
                     self.stats.inc_value("frontier/reclaimed", returned)
+                if self.frontier.claim_seeding(self.spider.name, new_run=False):
+                    logger.warning("The worker seeding this crawl run died before it was done: "
+                                   "worker %s runs discovery again", self.frontier.worker_id)
+                    self.stats.inc_value("frontier/seeding_taken_over")
+                    deferred_from_coro(
+                        seed(self.crawler, self.frontier, self.spider.start())
+                    ).addErrback(lambda failure: logger.error(
+                        "Discovery failed: %s", failure.getErrorMessage()))
             # Scrapy looks at the scheduler every 5 s when idle; another worker's output may be
             # waiting now.
             slot = getattr(self.crawler.engine, "_slot", None)
@@ -335,6 +355,25 @@ class LeasingScheduler(Scheduler):
                 slot.nextcall.schedule()
         except Exception as error:  # a Redis hiccup must not stop the renewals for good
             logger.error("Frontier upkeep failed: %s", error)
+
+
+async def seed(crawler: Crawler, frontier: Frontier, start) -> int:
+    """Queue every request of ``start`` now, then mark the run seeded; return how many.
+
+    All at once rather than as Scrapy reads start requests (when the downloader has room): the
+    queue is in Redis, not in memory, and a run is not done until its seeding is, so a seeder
+    killed while part of it waits would leave the others waiting for it (see `LeasingScheduler`).
+    """
+    queued = 0
+    try:
+        async for request in start:
+            if isinstance(request, Request):
+                crawler.engine.crawl(request)
+                queued += 1
+    finally:
+        frontier.seeded()
+    logger.info("Discovery queued %d requests for every worker", queued)
+    return queued
 
 
 class SeedOnceMiddleware:
@@ -348,10 +387,14 @@ class SeedOnceMiddleware:
         return cls(crawler)
 
     async def process_start(self, start):
-        """Yield discovery if this worker seeds the run, else only let ``start()`` set up."""
+        """Queue discovery if this worker seeds the run, else only let ``start()`` set up."""
         frontier = frontier_from_crawler(self.crawler)
         name = self.crawler.spidercls.name
-        if not frontier.claim_seeding(name):
+        if frontier.claim_seeding(name):
+            logger.info("Worker %s runs discovery for the crawl run", frontier.worker_id)
+            self.crawler.stats.set_value("frontier/seeded_by_this_worker", True)
+            await seed(self.crawler, frontier, start)
+        else:
             logger.info("Discovery of this crawl run is another worker's: taking requests from "
                         "the shared queue")
             # The portal spider reads the store's history before its first request.
@@ -359,11 +402,6 @@ class SeedOnceMiddleware:
                 break
             if hasattr(start, "aclose"):
                 await start.aclose()
-            return
-        logger.info("Worker %s runs discovery for the crawl run", frontier.worker_id)
-        self.crawler.stats.set_value("frontier/seeded_by_this_worker", True)
-        try:
-            async for request in start:
-                yield request
-        finally:
-            frontier.seeded()
+        # An async generator, as Scrapy wants process_start; everything went to the queue.
+        for request in ():
+            yield request

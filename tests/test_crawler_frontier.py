@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from crawler.frontier import Frontier
 from tests.conftest import LOOPBACK_SETTINGS, PROJECT_ROOT
 from tests.redis_process import MISSING, RedisProcess, available
 from tests.replica.content import build_site
@@ -113,12 +114,90 @@ def summaries(archive: Path) -> list[dict]:
 def finish(process: subprocess.Popen, log: Path, timeout: float = 240) -> str:
     try:
         process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the worker did not finish in {timeout} s: {log.read_text()[-4000:]}")
     finally:
         if process.poll() is None:
             process.kill()
     text = log.read_text()
     assert process.returncode == 0, text[-4000:]
     return text
+
+
+# --- The frontier's leases, on the real server ---------------------------------------------------
+
+
+@pytest.fixture
+def frontiers(redis_server):
+    """Two workers' frontiers of one crawl (a short lease), on an empty server."""
+    redis_server.flush()
+    clients = [redis_server.client() for _ in range(3)]
+    yield [Frontier(client, "site", name, lease_timeout=0.3) for client, name in
+           zip(clients, ("one", "two", "one"), strict=True)]
+    for client in clients:
+        client.close()
+
+
+def test_a_popped_request_stays_leased_until_acknowledged(frontiers):
+    one, two, _ = frontiers
+    one.join()
+    assert one.push(b"a", -5, "fp-a") and one.push(b"b", 0, "fp-b")
+    assert not two.push(b"a-again", 0, "fp-a")  # seen: by any worker
+    assert one.pop() == b"a"  # the highest priority first
+    assert one.queued() == 1 and one.server.hgetall(one.lease_key) == {b"a": b"-5"}
+    one.ack([b"a"])
+    assert one.server.hlen(one.lease_key) == 0
+
+
+def test_a_dead_workers_leases_go_back_to_the_queue(frontiers):
+    one, two, _ = frontiers
+    one.join()
+    two.join()
+    one.push(b"a", 0, "fp-a")
+    assert one.pop() == b"a"
+    assert two.reclaim_dead() == 0  # one is alive
+    time.sleep(0.4)  # one stops renewing: dead
+    two.renew()
+    assert two.reclaim_dead() == 1
+    assert two.pop() == b"a"
+
+
+def test_a_restarted_worker_takes_back_its_own_leases_at_once(frontiers):
+    one, _, one_restarted = frontiers
+    one.join()
+    one.push(b"a", 0, "fp-a")
+    one.pop()
+    assert one_restarted.join() == 1
+    assert one_restarted.pop() == b"a"
+
+
+def test_a_run_is_done_once_seeded_with_nothing_queued_or_leased(frontiers):
+    one, two, _ = frontiers
+    one.join()  # a worker joins (its scheduler opens) before its start() is read
+    two.join()
+    assert one.claim_seeding("site") and not two.claim_seeding("site")
+    assert not two.done()  # still seeding: more may come
+    one.push(b"a", 0, "fp-a")
+    one.seeded()
+    assert two.pop() == b"a" and not one.done()  # leased: it may yield more
+    two.ack([b"a"])
+    assert one.done() and two.done()
+    # The next worker to start begins a new run, with a fresh seen set.
+    assert two.claim_seeding("site") and two.push(b"a", 0, "fp-a")
+
+
+def test_a_live_worker_takes_over_the_seeding_of_a_dead_one(frontiers):
+    one, two, _ = frontiers
+    one.join()
+    two.join()
+    assert one.claim_seeding("site")
+    assert not two.claim_seeding("site", new_run=False)  # the seeder is alive
+    time.sleep(0.4)  # one dies while seeding
+    two.renew()
+    assert two.claim_seeding("site", new_run=False)
+    two.seeded()
+    assert two.done()
+    assert not two.claim_seeding("site", new_run=False)  # a finished run is not taken over
 
 
 # --- Two workers at once --------------------------------------------------------------------------
@@ -141,6 +220,8 @@ def two_workers(redis_server, portal, tmp_path_factory) -> TwoWorkers:
     started = time.monotonic()
     processes = [worker(portal.origin, archive, redis_server.url, log) for log in logs]
     texts = [finish(process, log) for process, log in zip(processes, logs, strict=True)]
+    for text in texts:  # e.g. "database is locked": the store is shared by both
+        assert " ERROR: " not in text, text[-4000:]
     return TwoWorkers(archive, texts, portal.stats()["requests"], time.monotonic() - started)
 
 
