@@ -14,8 +14,10 @@ from __future__ import annotations
 import os
 import re
 
+import redis
 from scrapy.settings import SETTINGS_PRIORITIES
 
+from crawler.cli import InputError
 from crawler.frontier import SeedOnceMiddleware, default_worker_id
 
 
@@ -30,6 +32,18 @@ class ContactUserAgent:
             agent = (template.replace("{contact_url}", contact) if contact
                      else re.sub(r"\+?\{contact_url\}[;,]?\s*", "", template))
             settings.set("USER_AGENT", agent, priority=settings.getpriority("USER_AGENT"))
+
+
+def check_redis(url: str) -> None:
+    """Refuse, in one line, a ``REDIS_URL`` that is malformed or whose server does not answer."""
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except (redis.RedisError, ValueError) as error:
+        raise InputError(f"REDIS_URL {url}: {error}") from None
 
 
 class RedisFrontier:
@@ -47,6 +61,7 @@ class RedisFrontier:
         url = settings.get("REDIS_URL") or os.environ.get("REDIS_URL")
         if not url:
             return
+        check_redis(url)
         # Above the project's own values (DUPEFILTER_CLASS) and the spider's (JOBDIR); what
         # the command line sets still wins.
         priority = SETTINGS_PRIORITIES["spider"]

@@ -26,7 +26,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.frontier import Frontier
-from tests.conftest import LOOPBACK_SETTINGS, PROJECT_ROOT
+from tests.conftest import LOOPBACK_SETTINGS, PROJECT_ROOT, scrapy
 from tests.redis_process import MISSING, RedisProcess, available
 from tests.replica.content import build_site
 from tests.replica.process import ReplicaProcess
@@ -198,6 +198,16 @@ def test_a_live_worker_takes_over_the_seeding_of_a_dead_one(frontiers):
     two.seeded()
     assert two.done()
     assert not two.claim_seeding("site", new_run=False)  # a finished run is not taken over
+
+
+def test_a_redis_url_that_does_not_answer_is_refused_in_one_line(tmp_path):
+    result = scrapy("crawl", "baonamdinh", "-a", "base_url=http://127.0.0.1:9/",
+                    "-s", f"ARCHIVE_DIR={tmp_path}", "-s", "REDIS_URL=redis://127.0.0.1:9/0")
+    assert result.returncode == 2
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("scrapy crawl: REDIS_URL redis://127.0.0.1:9/0: "), last
+    assert "Traceback" not in result.stderr
+    assert not list(tmp_path.iterdir())  # nothing written
 
 
 # --- Two workers at once --------------------------------------------------------------------------
