@@ -121,6 +121,8 @@ FAILED_ARTICLES_MAX_DAYS = 32
 FRONTIER_LEASE_TIMEOUT = 60.0
 # A worker with nothing to do looks at the shared queue this often (seconds).
 FRONTIER_POLL_INTERVAL = 0.5
+# The Redis hash of the shared WARC payload-digest index (instead of WARC_DIGEST_DB).
+# WARC_DIGEST_REDIS_KEY = "warc:digests"
 
 # --- Reports --------------------------------------------------------------------------------------
 # Each crawl writes its summary.json and failures.jsonl into a folder of its own,
