@@ -23,7 +23,7 @@ ARCHIVE_DIR = "archive"
 CONTACT_URL = ""
 # "{contact_url}" is filled from CONTACT_URL by the ContactUserAgent add-on.
 USER_AGENT = "provincial-news-archiver/0.1 (+{contact_url}; news archiving for research)"
-ADDONS = {"crawler.addons.ContactUserAgent": 0}
+ADDONS = {"crawler.addons.ContactUserAgent": 0, "crawler.addons.RedisFrontier": 0}
 ROBOTSTXT_OBEY = True
 # Small provincial servers: never more than two requests at a time to one portal.
 CONCURRENT_REQUESTS = 16
@@ -105,6 +105,24 @@ INCREMENTAL = True
 # days, at most FAILED_ARTICLES_MAX_DAYS (crawler/extensions/retries.py).
 FAILED_ARTICLES_RETRY = True
 FAILED_ARTICLES_MAX_DAYS = 32
+
+# --- Many workers, one crawl (docs/scaling.md) -------------------------------------------------
+# REDIS_URL (a setting or the environment variable), e.g. redis://host:6379/0: every worker
+# started with it shares one frontier in Redis (scrapy-redis's queue and seen set, leased so a
+# killed worker loses nothing; discovery by one worker) and one WARC digest index
+# (crawler/frontier.py).
+# Unset (the default): one process, Scrapy's own scheduler, nothing to start.
+# REDIS_URL = "redis://127.0.0.1:6379/0"
+# This worker's name in its WARC files' names and warcinfo (default <hostname>-<pid>); a stable
+# one lets a restarted worker take back its requests at once instead of after the lease timeout.
+# WORKER_ID = "crawler1"
+# A worker that has not renewed its lease for this many seconds is taken for dead, and the requests
+# it held go back on the queue.
+FRONTIER_LEASE_TIMEOUT = 60.0
+# A worker with nothing to do looks at the shared queue this often (seconds).
+FRONTIER_POLL_INTERVAL = 0.5
+# The Redis hash of the shared WARC payload-digest index (instead of WARC_DIGEST_DB).
+# WARC_DIGEST_REDIS_KEY = "warc:digests"
 
 # --- Reports --------------------------------------------------------------------------------------
 # Each crawl writes its summary.json and failures.jsonl into a folder of its own,

@@ -10,11 +10,16 @@ The writer only adds entries for records in files it has closed (flushed, fsynce
 and renamed), so the index never names a record that a crash could still lose.
 Deleting the database file is safe: the next crawl archives full responses again.
 
+:class:`RedisDigestIndex` is the same index in a Redis hash (one JSON value per digest), shared by
+the workers of one crawl on any number of machines (``REDIS_URL``, ``crawler/frontier.py``): a page
+archived by one worker is a revisit for all, once the file holding it is closed.
+
 This module reads no settings and has no Scrapy imports.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -163,3 +168,48 @@ class DigestIndex:
     def close(self) -> None:
         """Close the database."""
         self._connection.close()
+
+
+#: The Redis hash of `RedisDigestIndex` unless told otherwise.
+DEFAULT_REDIS_KEY = "warc:digests"
+
+
+class RedisDigestIndex:
+    """`DigestIndex`'s interface on a Redis hash, for many workers on one crawl."""
+
+    def __init__(self, url: str, key: str = DEFAULT_REDIS_KEY) -> None:
+        """Connect to the Redis server at ``url``; the index is the hash ``key``."""
+        import redis
+
+        self.url = url
+        self.key = key
+        self._redis = redis.Redis.from_url(url)
+
+    def lookup(self, digest: str) -> OriginalCapture | None:
+        """Return the original capture of ``digest``, or ``None`` if it was never archived."""
+        value = self._redis.hget(self.key, digest)
+        return OriginalCapture(**json.loads(value)) if value else None
+
+    def add_many(self, captures: Iterable[OriginalCapture]) -> None:
+        """Remember ``captures``; the first capture of a digest wins, whichever worker wrote it."""
+        with self._redis.pipeline(transaction=False) as pipe:
+            for capture in captures:
+                pipe.hsetnx(self.key, capture.digest, json.dumps(capture.__dict__))
+            pipe.execute()
+
+    def locate_missing(self, warc_dir: str | Path) -> int:
+        """Nothing to complete: entries always carry their place in the file."""
+        return 0
+
+    def target_uris(self) -> Iterator[str]:
+        """Yield the target URI of every original capture (streamed, in no particular order)."""
+        for _, value in self._redis.hscan_iter(self.key, count=1000):
+            yield json.loads(value)["target_uri"]
+
+    def __len__(self) -> int:
+        """Return how many payloads the index knows."""
+        return self._redis.hlen(self.key)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._redis.close()

@@ -39,6 +39,10 @@ Settings:
   crawl or an earlier one (default ``True``).
 * ``WARC_DIGEST_DB`` - the payload-digest index for ``WARC_DEDUP`` (default
   ``<ARCHIVE_DIR>/warc-digests.sqlite3``).
+* ``REDIS_URL`` - many workers on one crawl (``crawler/frontier.py``): the digest index is the
+  Redis hash ``WARC_DIGEST_REDIS_KEY`` (default ``warc:digests``), shared by every worker.
+* ``WORKER_ID`` - set (by ``REDIS_URL``'s add-on, or by hand): this worker's files are named
+  ``<prefix>-<timestamp>-<serial>-<worker id>.warc.gz`` and their ``warcinfo`` says ``worker``.
 * ``USER_AGENT`` - recorded in ``warcinfo`` as ``http-header-user-agent``.
 * ``ROBOTSTXT_OBEY`` - recorded in ``warcinfo`` as ``robots: obey`` or ``ignore``.
 
@@ -67,6 +71,7 @@ the crawl.
 from __future__ import annotations
 
 import logging
+import socket
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
@@ -80,7 +85,13 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.paths import ArchivePaths
 from storage.warc import DEFAULT_MAX_SIZE, WarcWriter
-from storage.warc_digests import DigestIndex, OriginalCapture, originals_in
+from storage.warc_digests import (
+    DEFAULT_REDIS_KEY,
+    DigestIndex,
+    OriginalCapture,
+    RedisDigestIndex,
+    originals_in,
+)
 from storage.warc_records import DEFAULT_COMPRESSION_LEVEL, check_compression_level
 from storage.warc_recovery import recover_directory
 
@@ -165,10 +176,13 @@ class WarcCaptureMiddleware:
         warcinfo: dict[str, str] | None = None,
         compression_level: int = DEFAULT_COMPRESSION_LEVEL,
         digest_db: str | Path | None = None,
+        digest_redis: tuple[str, str] | None = None,
+        hostname: str | None = None,
     ) -> None:
         """Keep the writer's configuration; the writer is created on the first response.
 
-        ``digest_db`` (a path) switches deduplication on.
+        ``digest_db`` (a path) or ``digest_redis`` (a Redis URL and hash key) switches
+        deduplication on. ``hostname`` ends the files' names (default: this machine's).
         """
         check_compression_level(compression_level, "WARC_COMPRESSION_LEVEL")
         self.stats = stats
@@ -178,7 +192,9 @@ class WarcCaptureMiddleware:
         self.warcinfo = dict(warcinfo or {})
         self.compression_level = compression_level
         self.digest_db = Path(digest_db) if digest_db else None
-        self._digest_index: DigestIndex | None = None
+        self.digest_redis = digest_redis
+        self.hostname = hostname
+        self._digest_index: DigestIndex | RedisDigestIndex | None = None
         self._writer: WarcWriter | None = None
 
     @classmethod
@@ -201,9 +217,17 @@ class WarcCaptureMiddleware:
             warcinfo["operator"] = str(operator)
         if user_agent := settings.get("USER_AGENT"):
             warcinfo["http-header-user-agent"] = str(user_agent)
-        digest_db = None
+        if worker := settings.get("WORKER_ID"):
+            # Many workers may write one directory: each its own files, named by the worker.
+            warcinfo["worker"] = str(worker)
+            warcinfo["hostname"] = socket.gethostname()
+        digest_db = digest_redis = None
         if settings.getbool("WARC_DEDUP", True):
-            digest_db = paths.digest_db
+            if redis_url := settings.get("REDIS_URL"):
+                digest_redis = (redis_url,
+                                settings.get("WARC_DIGEST_REDIS_KEY") or DEFAULT_REDIS_KEY)
+            else:
+                digest_db = paths.digest_db
         middleware = cls(
             crawler.stats,
             directory=paths.warc_dir,
@@ -214,6 +238,8 @@ class WarcCaptureMiddleware:
                 "WARC_COMPRESSION_LEVEL", DEFAULT_COMPRESSION_LEVEL
             ),
             digest_db=digest_db,
+            digest_redis=digest_redis,
+            hostname=str(worker) if worker else None,
         )
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         # spider_closed fires after the downloader has drained (every response has
@@ -247,11 +273,11 @@ class WarcCaptureMiddleware:
             self.stats.inc_value("warc/recovered_records", result.records)
             self.stats.inc_value("warc/recovered_damaged_spans", len(result.damaged))
             self.stats.inc_value("warc/recovered_quarantined_bytes", result.quarantined_bytes)
-            if self.digest_db is not None:
+            if self.deduplicates:
                 # The crashed writer never indexed this file: its pages would be archived
                 # in full again instead of as revisits.
                 try:
-                    index = DigestIndex(self.digest_db)
+                    index = self._open_digest_index()
                     try:
                         index.add_many(originals_in(result.final_path))
                     finally:
@@ -366,8 +392,8 @@ class WarcCaptureMiddleware:
 
     def _get_writer(self) -> WarcWriter:
         if self._writer is None:
-            if self.digest_db is not None:
-                self._digest_index = DigestIndex(self.digest_db)
+            if self.deduplicates:
+                self._digest_index = self._open_digest_index()
                 # An index from before originals carried their place: revisits point at bytes.
                 if located := self._digest_index.locate_missing(self.directory):
                     logger.info("Located %d archived originals in %s", located, self.directory)
@@ -378,8 +404,20 @@ class WarcCaptureMiddleware:
                 warcinfo=self.warcinfo,
                 compression_level=self.compression_level,
                 digest_index=self._digest_index,
+                hostname=self.hostname,
             )
         return self._writer
+
+    @property
+    def deduplicates(self) -> bool:
+        """Whether a payload archived before becomes a revisit (``WARC_DEDUP``)."""
+        return self.digest_db is not None or self.digest_redis is not None
+
+    def _open_digest_index(self) -> DigestIndex | RedisDigestIndex:
+        if self.digest_redis is not None:
+            return RedisDigestIndex(*self.digest_redis)
+        assert self.digest_db is not None
+        return DigestIndex(self.digest_db)
 
     def _update_stats(self, writer: WarcWriter) -> None:
         self.stats.set_value("warc/bytes", writer.bytes_written)
