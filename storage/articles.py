@@ -699,8 +699,9 @@ class ArticleStore:
             self._db.execute(
                 "INSERT INTO assets (url, site, status, attempts, reason, tried, retry_after) "
                 "VALUES (?, ?, ?, 1, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET "
-                "status = excluded.status, attempts = assets.attempts + 1, reason = excluded.reason, "
-                "tried = excluded.tried, retry_after = excluded.retry_after",
+                "status = excluded.status, attempts = assets.attempts + 1, "
+                "reason = excluded.reason, tried = excluded.tried, "
+                "retry_after = excluded.retry_after",
                 (url, site, status, reason, tried, retry_after),
             )
 

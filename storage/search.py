@@ -260,7 +260,7 @@ def check_query(db: sqlite3.Connection, query: str) -> None:
 def match_condition(db, query: str) -> tuple[str, str]:
     """An SQL condition on ``articles AS a`` matching ``query``, and its one parameter."""
     if _on_postgres(db):
-        return (f"articles_fts_vector(a.title, a.lead, a.body) @@ to_tsquery('simple', ?)",
+        return ("articles_fts_vector(a.title, a.lead, a.body) @@ to_tsquery('simple', ?)",
                 postgres_query(query).text)
     return (f"a.rowid IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)",
             fold_query(query))
@@ -287,7 +287,7 @@ def _folding() -> dict[str, str]:
 FOLDING = _folding()
 _FOLD_TABLE = str.maketrans(FOLDING)
 # ts_rank's weights of D (body), C (unused), B (lead), A (title): 1 : 4 : 10 as on SQLite.
-_RANK_WEIGHTS = "{%s, 0, %s, %s}" % tuple(weight / 10 for weight in reversed(_WEIGHTS))
+_RANK_WEIGHTS = "{{{}, 0, {}, {}}}".format(*(weight / 10 for weight in reversed(_WEIGHTS)))
 _COLUMN_WEIGHTS = {"title": "A", "lead": "B", "body": "D"}
 
 

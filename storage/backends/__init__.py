@@ -10,6 +10,8 @@ table, whether a table exists, a column kept out of the index choice, a pattern 
 `store_location` reads ``DATABASE_URL`` (a setting, defaulting to the environment variable of
 that name): empty keeps the SQLite file ``ARTICLES_DB``; ``postgresql://…`` (or
 ``postgres://…``) names a PostgreSQL database, which psycopg 3 reaches (imported only then).
+Both backends raise ``sqlite3.Error`` (PostgreSQL's errors as its subclass
+`storage.backends.postgres.StoreDatabaseError`), so callers handle one kind of error.
 """
 
 from __future__ import annotations
@@ -136,15 +138,6 @@ SQLITE = SqliteDialect()
 def dialect_of(db):
     """The dialect of a store connection (``sqlite3.Connection`` or `PostgresConnection`)."""
     return SQLITE if isinstance(db, sqlite3.Connection) else db.dialect
-
-
-def store_errors() -> tuple[type[Exception], ...]:
-    """The errors a store's database may raise while it is used (for one-line messages)."""
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover - psycopg is a dependency
-        return (sqlite3.Error,)
-    return (sqlite3.Error, psycopg.Error)
 
 
 def stream(db, sql: str, params=()) -> Iterator:

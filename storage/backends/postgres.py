@@ -5,8 +5,10 @@
 literal would be taken for one, so the store writes none), rows read by index or by column name
 (and ``dict(row)``), ``with db:`` as one transaction (nested: a savepoint). Outside such a block
 each statement commits by itself (autocommit), so a long-lived reader never holds a transaction
-open on the server. ``stream`` reads a large result a batch at a time (exports, listings) where
-a plain ``execute`` would load it whole.
+open on the server. Errors of the server or the connection are raised as `StoreDatabaseError`,
+an ``sqlite3.DatabaseError``: the callers' one-line error handling serves both backends.
+``stream`` reads a large result a batch at a time (exports, listings) where a plain ``execute``
+would load it whole.
 
 `PostgresDialect` builds the statements SQLite writes differently: ``INSERT OR REPLACE`` becomes
 ``INSERT … ON CONFLICT (key) DO UPDATE`` (the articles' ``rowid``, an identity column here,
@@ -18,7 +20,7 @@ database at once do not race creating it.
 from __future__ import annotations
 
 import contextlib
-import re
+import sqlite3
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
@@ -28,6 +30,19 @@ import psycopg
 STREAM_BATCH_ROWS = 1000
 # pg_advisory_xact_lock key of schema changes: any constant the store alone uses.
 _SCHEMA_LOCK = 0x5A4E_0019
+
+
+class StoreDatabaseError(sqlite3.DatabaseError):
+    """An error PostgreSQL (or the way to it) gave the store; psycopg's error is its cause."""
+
+
+@contextlib.contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except psycopg.Error as error:
+        raise StoreDatabaseError(" ".join(str(error).split()) or type(error).__name__) \
+            from error
 
 
 class _Row(tuple):
@@ -66,25 +81,29 @@ class PostgresConnection:
     """A psycopg 3 connection that takes the article store's SQLite-style calls."""
 
     def __init__(self, url: str, readonly: bool = False) -> None:
-        self._connection = psycopg.connect(url, autocommit=True, row_factory=_rows)
+        with _translated():
+            self._connection = psycopg.connect(url, autocommit=True, row_factory=_rows)
+            if readonly:
+                self._connection.execute("SET default_transaction_read_only = on")
         self._transactions: list = []
         self.dialect = POSTGRES
-        if readonly:
-            self._connection.execute("SET default_transaction_read_only = on")
 
     def execute(self, sql: str, params: Iterable = ()) -> psycopg.Cursor:
         """Run one statement (``?`` placeholders); the cursor holds its whole result."""
-        return self._connection.execute(_placeholders(sql), tuple(params))
+        with _translated():
+            return self._connection.execute(_placeholders(sql), tuple(params))
 
     def executemany(self, sql: str, rows: Iterable[Iterable]) -> psycopg.Cursor:
         """Run one statement for each row of parameters; ``rowcount`` totals them."""
         cursor = self._connection.cursor()
-        cursor.executemany(_placeholders(sql), [tuple(row) for row in rows])
+        with _translated():
+            cursor.executemany(_placeholders(sql), [tuple(row) for row in rows])
         return cursor
 
     def executescript(self, script: str) -> None:
         """Run several statements without parameters."""
-        self._connection.execute(script)
+        with _translated():
+            self._connection.execute(script)
 
     def stream(self, sql: str, params: Iterable = ()) -> Iterator:
         """The rows of a query, fetched `STREAM_BATCH_ROWS` at a time (memory stays flat).
@@ -92,19 +111,23 @@ class PostgresConnection:
         No other statement may run on this connection until the rows are read.
         """
         cursor = self._connection.cursor()
-        try:
-            yield from cursor.stream(_placeholders(sql), tuple(params), size=STREAM_BATCH_ROWS)
-        except TypeError:  # psycopg before 3.2 streams one row at a time
-            yield from cursor.stream(_placeholders(sql), tuple(params))
+        with _translated():
+            try:
+                rows = cursor.stream(_placeholders(sql), tuple(params), size=STREAM_BATCH_ROWS)
+            except TypeError:  # psycopg before 3.2 streams one row at a time
+                rows = cursor.stream(_placeholders(sql), tuple(params))
+            yield from rows
 
     def __enter__(self) -> PostgresConnection:
         transaction = self._connection.transaction()
-        transaction.__enter__()
+        with _translated():
+            transaction.__enter__()
         self._transactions.append(transaction)
         return self
 
     def __exit__(self, *exc_info) -> None:
-        self._transactions.pop().__exit__(*exc_info)
+        with _translated():
+            self._transactions.pop().__exit__(*exc_info)
 
     def commit(self) -> None:
         """Nothing to do: statements outside ``with db:`` commit by themselves."""
@@ -174,8 +197,3 @@ class PostgresDialect:
 
 
 POSTGRES = PostgresDialect()
-
-
-def split_statements(script: str) -> list[str]:
-    """The statements of a script without dollar-quoted bodies (split at ``;``)."""
-    return [statement.strip() for statement in re.split(r";\s*\n", script) if statement.strip()]
