@@ -36,7 +36,7 @@ from functools import cache
 from pathlib import Path
 
 from storage import search as fulltext
-from storage.articles import ARTICLE_FIELDS, ArticleStore, _record
+from storage.articles import ARTICLE_COLUMNS, ARTICLE_FIELDS, ArticleStore, _record
 from storage.backends import stream
 from storage.partial import partial_file
 
@@ -253,7 +253,8 @@ def select(store: ArticleStore, selection: Selection) -> Iterator[dict]:
         where += f" AND {condition}"
         params.append(parameter)
     if not selection.versions:
-        rows = stream(db, f"SELECT a.* FROM articles AS a WHERE TRUE{where} "
+        columns = ", ".join(f"a.{name}" for name in ARTICLE_COLUMNS.split(", "))
+        rows = stream(db, f"SELECT {columns} FROM articles AS a WHERE TRUE{where} "
                       "ORDER BY a.published, a.canonical_url", params)
         for row in rows:
             yield _uniform({**_record(row), "first_fetched": row["first_fetched"]})

@@ -23,12 +23,13 @@ one transaction; ~100,000 articles take the time `bench/bench_export.py` reports
 ``rebuild_index`` rebuilds it, e.g. after a dump and reload that renumbered ``articles.rowid``.
 
 On PostgreSQL (``DATABASE_URL``) the index is a GIN index, also called ``articles_fts``, on
-``articles_fts_vector(title, lead, body)``: a ``tsvector`` (``simple`` configuration) of the
-text folded by the immutable SQL function ``articles_fold`` (NFC, then every Latin letter with
-diacritics, ``đ``/``Đ`` included, to its base letter: `FOLDING`, the same table `fold_text`
-applies to queries), weighted A (title), B (lead), D (body). PostgreSQL keeps it in step with
-every write by itself. Queries are read as FTS5 syntax and turned into a ``tsquery``
-(`postgres_query`): words, ``"phrases"``, ``prefix*``, ``OR``, ``NOT``, parentheses and
+the stored generated column ``articles.search_vector``: a ``tsvector`` (``simple``
+configuration) of title, lead and body weighted A, B and D, each folded by the immutable SQL
+function ``articles_fold`` (decomposed to NFD, the combining marks U+0300-U+036F dropped, then
+``đ``/``Đ``/``Ð`` to ``d``/``D``: `fold_text` folds queries alike). PostgreSQL keeps it in step
+with every write by itself; a stored vector (not an index on an expression) spares the ranking
+from folding every matching article again. Queries are read as FTS5 syntax and turned into a
+``tsquery`` (`postgres_query`): words, ``"phrases"``, ``prefix*``, ``OR``, ``NOT``, parentheses and
 ``title:``/``lead:``/``body:`` work alike; ``NEAR`` is refused with a clear error. Hits are
 ranked by ``ts_rank`` with the same 10 : 4 : 1 weights, and the snippet is cut from the stored
 text in Python (`snippet`), matches marked as on SQLite.
@@ -260,7 +261,7 @@ def check_query(db: sqlite3.Connection, query: str) -> None:
 def match_condition(db, query: str) -> tuple[str, str]:
     """An SQL condition on ``articles AS a`` matching ``query``, and its one parameter."""
     if _on_postgres(db):
-        return ("articles_fts_vector(a.title, a.lead, a.body) @@ to_tsquery('simple', ?)",
+        return ("a.search_vector @@ to_tsquery('simple', ?)",
                 postgres_query(query).text)
     return (f"a.rowid IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)",
             fold_query(query))
@@ -272,20 +273,10 @@ def _on_postgres(db) -> bool:
     return not isinstance(db, sqlite3.Connection)
 
 
-def _folding() -> dict[str, str]:
-    """Every Latin letter with diacritics (incl. đ, Đ, Ð) to its base letter, lower case."""
-    table = {"đ": "d", "Đ": "d", "Ð": "d"}
-    for code in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00)):
-        letter = chr(code)
-        base = "".join(c for c in unicodedata.normalize("NFD", letter)
-                       if not unicodedata.combining(c))
-        if len(base) == 1 and base.isascii() and base.isalpha() and base != letter:
-            table.setdefault(letter, base.lower())
-    return table
-
-
-FOLDING = _folding()
-_FOLD_TABLE = str.maketrans(FOLDING)
+# Letters with a stroke, not a mark: no decomposition takes it off (Ð is Đ's look-alike).
+STROKES = {"đ": "d", "Đ": "D", "Ð": "D"}
+_COMBINING_MARKS = re.compile("[\u0300-\u036f]")
+_STROKE_TABLE = str.maketrans(STROKES)
 # ts_rank's weights of D (body), C (unused), B (lead), A (title): 1 : 4 : 10 as on SQLite.
 _RANK_WEIGHTS = "{{{}, 0, {}, {}}}".format(*(weight / 10 for weight in reversed(_WEIGHTS)))
 _COLUMN_WEIGHTS = {"title": "A", "lead": "B", "body": "D"}
@@ -293,28 +284,30 @@ _COLUMN_WEIGHTS = {"title": "A", "lead": "B", "body": "D"}
 
 def fold_text(text: str) -> str:
     """Text folded as ``articles_fold`` folds it on PostgreSQL (case aside)."""
-    return unicodedata.normalize("NFC", text).translate(_FOLD_TABLE)
+    return _COMBINING_MARKS.sub("", unicodedata.normalize("NFD", text)).translate(_STROKE_TABLE)
 
 
 def _postgres_schema(schema: str) -> str:
-    """The folding function, the vector function and the GIN index, in ``schema``.
+    """The folding and vector functions, the generated column and its GIN index.
 
-    Functions are named with their schema inside the index expression: PostgreSQL runs index
+    Functions are named with their schema inside each other and the column: PostgreSQL runs
     maintenance (``REINDEX``, ``ANALYZE``) with a search path of its own.
     """
-    letters, bases = "".join(FOLDING), "".join(FOLDING.values())
+    letters, bases = "".join(STROKES), "".join(STROKES.values())
     vector = " || ".join(
         f"setweight(to_tsvector('simple', {schema}.articles_fold(coalesce({name}, ''))), "
         f"'{weight}')" for name, weight in _COLUMN_WEIGHTS.items())
     return f"""
 CREATE OR REPLACE FUNCTION {schema}.articles_fold(text) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    AS $$ SELECT translate(normalize($1, NFC), '{letters}', '{bases}') $$;
+    AS $$ SELECT translate(regexp_replace(normalize($1, NFD), '[\u0300-\u036f]', '', 'g'),
+                           '{letters}', '{bases}') $$;
 CREATE OR REPLACE FUNCTION {schema}.articles_fts_vector(title text, lead text, body text)
     RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$ SELECT {vector} $$;
-CREATE INDEX IF NOT EXISTS {FTS_TABLE} ON articles
-    USING gin ({schema}.articles_fts_vector(title, lead, body));
+ALTER TABLE articles ADD COLUMN IF NOT EXISTS search_vector tsvector
+    GENERATED ALWAYS AS ({schema}.articles_fts_vector(title, lead, body)) STORED;
+CREATE INDEX IF NOT EXISTS {FTS_TABLE} ON articles USING gin (search_vector);
 """
 
 
@@ -407,7 +400,7 @@ def postgres_query(query: str) -> PostgresQuery:
 def _postgres_search(db, query: str, where: str, params: list, limit: int,
                      highlight: tuple[str, str]) -> list[SearchHit]:
     parsed = postgres_query(query)
-    vector = "articles_fts_vector(a.title, a.lead, a.body)"
+    vector = "a.search_vector"
     rows = db.execute(
         "SELECT a.canonical_url, a.url, a.site, a.title, a.published, a.lead, a.body, "
         f"-ts_rank('{_RANK_WEIGHTS}', {vector}, q) AS score "
