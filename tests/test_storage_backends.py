@@ -122,3 +122,14 @@ def test_movestore_refuses_what_is_not_postgresql_in_one_line(tmp_path):
     assert result.stderr.strip().splitlines() == [
         "scrapy movestore: --to sqlite:///x.db: not a PostgreSQL URL "
         "(postgresql://user@host/database)"]
+
+
+def test_an_unreachable_database_is_one_line_without_its_password(tmp_path):
+    result = scrapy("export", "-s", f"ARCHIVE_DIR={tmp_path}", "-s",
+                    "DATABASE_URL=postgresql://archive:s3cret@127.0.0.1:1/archive",
+                    "--output", str(tmp_path / "out" / "a.jsonl"))
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("scrapy export: article store "
+                           "postgresql://archive:***@127.0.0.1:1/archive: connection failed")
+    assert "s3cret" not in result.stderr
