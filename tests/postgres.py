@@ -3,7 +3,9 @@
 The server listens on a unix socket inside that folder only (no TCP port to collide with), with
 durability switched off (nothing in it outlives the session). PostgreSQL refuses to run as root,
 so as root (CI) the cluster belongs to the ``postgres`` system user (Debian's package makes it)
-or ``nobody``. `PostgresCluster.database` creates an empty database per test.
+or ``nobody``. `PostgresCluster.database` creates an empty database per test. A session killed
+before its teardown leaves its cluster running: the next cluster started stops and removes every
+cluster whose test process (``owner.pid`` in its folder) is gone.
 
 Binaries are found on ``PATH`` (``pg_ctl``) or under ``/usr/lib/postgresql/<version>/bin``
 (Debian's ``postgresql`` package, which ``make install`` installs as root when missing).
@@ -20,6 +22,7 @@ import tempfile
 from pathlib import Path
 
 PORT = 5432  # the socket's name only: it lives in the cluster's own folder
+_PREFIX = "pg-test-cluster-"
 
 
 def find_bindir() -> Path | None:
@@ -38,9 +41,12 @@ class PostgresCluster:
 
     def __init__(self, bindir: Path) -> None:
         self.bindir = bindir
-        self.folder = Path(tempfile.mkdtemp(prefix="pg-"))
-        self.data = self.folder / "data"
         self._user = None
+        for folder in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*"):
+            self._remove_orphan(folder)
+        self.folder = Path(tempfile.mkdtemp(prefix=_PREFIX))
+        (self.folder / "owner.pid").write_text(str(os.getpid()))
+        self.data = self.folder / "data"
         self._numbers = itertools.count(1)
         if os.geteuid() == 0:
             for name in ("postgres", "nobody"):
@@ -56,6 +62,21 @@ class PostgresCluster:
                    f"-p {PORT} -c fsync=off -c synchronous_commit=off -c full_page_writes=off")
         self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l",
                   str(self.folder / "server.log"), "-w", "start")
+
+    def _remove_orphan(self, folder: Path) -> None:
+        """Stop and remove a cluster left by a test process that no longer runs."""
+        try:
+            owner = int((folder / "owner.pid").read_text())
+            os.kill(owner, 0)
+            return  # its session still runs
+        except ProcessLookupError:
+            pass
+        except (OSError, ValueError):
+            return  # not one of ours, or not readable
+        subprocess.run([str(self.bindir / "pg_ctl"), "-D", str(folder / "data"), "-m",
+                        "immediate", "-w", "stop"], capture_output=True,
+                       user=folder.stat().st_uid if os.geteuid() == 0 else None)
+        shutil.rmtree(folder, ignore_errors=True)
 
     def _run(self, program: str, *args: str) -> None:
         command = [str(self.bindir / program), *args]
