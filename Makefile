@@ -16,7 +16,7 @@ LOOPBACK := -s AUTOTHROTTLE_ENABLED=False -s DOWNLOAD_DELAY=0 -s CONCURRENT_REQU
 # `make browse`: Datasette on the archive's article store (http://127.0.0.1:$(BROWSE_PORT)/).
 BROWSE_PORT ?= 8001
 
-.PHONY: install chromium redis demo browse test lint clean
+.PHONY: install chromium redis postgresql demo browse test lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/pywb/bin/python -m pip install --quiet 'pywb>=2.10'
 	touch $@
 
-install: $(VENV)/.installed chromium redis
+install: $(VENV)/.installed chromium redis postgresql
 
 # The browse tests drive Debian's headless Chromium; as root (CI) it is installed when missing.
 chromium:
@@ -53,6 +53,19 @@ redis:
 	fi
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends redis-server
+
+# The PostgreSQL store's tests start a private cluster from Debian's binaries
+# (/usr/lib/postgresql/<version>/bin); as root (CI) they are installed when missing.
+postgresql:
+	if command -v pg_ctl > /dev/null || compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" > /dev/null
+	then exit 0; fi
+	if [ "$$(id -u)" != 0 ]; then
+	  echo "PostgreSQL missing: sudo apt-get install postgresql" \
+	    "(the PostgreSQL store tests are skipped without it, unless CI is set)" >&2
+	  exit 0
+	fi
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql
 
 demo: install
 	mkdir -p $(ARCHIVE)

@@ -25,6 +25,7 @@ from scrapy.exceptions import UsageError
 from crawler.parsing.profile import SiteProfile
 from crawler.sites import UnknownSiteError, load_profile, site_ids
 from storage.articles import ArticleStore
+from storage.backends import StoreLocationError, is_postgres
 
 
 class InputError(ValueError):
@@ -51,7 +52,7 @@ def one_line_errors(run: Callable[..., None]) -> Callable[..., None]:
     def wrapper(self, args: list[str], opts: Any) -> None:
         try:
             run(self, args, opts)
-        except InputError as error:
+        except (InputError, StoreLocationError) as error:
             print_error(type(self).__module__.rsplit(".", 1)[-1], error)
             self.exitcode = 2
 
@@ -116,8 +117,11 @@ def store_for_reading(path: Path) -> ArticleStore:
     """Open the article store to read it: read-only when this user may not write to it.
 
     A normal connection cleans up SQLite's ``-wal``/``-shm`` files when it closes; a read-only
-    one cannot, so it is used only when it must be.
+    one cannot, so it is used only when it must be. A PostgreSQL store opens as for writing
+    (its tables are created if the database has none yet).
     """
+    if is_postgres(path):
+        return ArticleStore(path)
     writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
     return ArticleStore(path, readonly=not writable)
 

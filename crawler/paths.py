@@ -3,7 +3,9 @@
 ``ARCHIVE_DIR`` (default ``archive``) is the root; each other path defaults to a place under it
 and may be set on its own:
 
-* ``ARTICLES_DB`` - the article store (``<ARCHIVE_DIR>/articles.sqlite3``);
+* ``ARTICLES_DB`` - the article store (``<ARCHIVE_DIR>/articles.sqlite3``), unless
+  ``DATABASE_URL`` names a PostgreSQL database (then ``articles_db`` is that
+  `storage.backends.DatabaseUrl`: it opens like the file, see ``storage/backends/``);
 * ``WARC_DIR`` - the WARC files (``<ARCHIVE_DIR>/warc``);
 * ``WARC_DIGEST_DB`` - the payload-digest index of ``WARC_DEDUP``
   (``<ARCHIVE_DIR>/warc-digests.sqlite3``);
@@ -26,6 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from storage.backends import DatabaseUrl, store_location
+
 DEFAULT_ARCHIVE_DIR = "archive"
 
 
@@ -47,7 +51,7 @@ class ArchivePaths:
     """The paths of one archive, as the settings name them (see the module docstring)."""
 
     root: Path
-    articles_db: Path
+    articles_db: Path | DatabaseUrl
     warc_dir: Path
     digest_db: Path
     reports_dir: Path
@@ -61,7 +65,9 @@ class ArchivePaths:
         root = Path(settings.get("ARCHIVE_DIR") or DEFAULT_ARCHIVE_DIR)
         return cls(
             root=root,
-            articles_db=Path(settings.get("ARTICLES_DB") or root / "articles.sqlite3"),
+            articles_db=store_location(
+                settings.get("DATABASE_URL"),
+                Path(settings.get("ARTICLES_DB") or root / "articles.sqlite3")),
             warc_dir=Path(settings.get("WARC_DIR") or root / "warc"),
             digest_db=Path(settings.get("WARC_DIGEST_DB") or root / "warc-digests.sqlite3"),
             reports_dir=Path(settings.get("CRAWL_REPORTS_DIR") or root / "reports"),

@@ -5,6 +5,8 @@ Every default is here with the reason for it. Override per run with ``-s NAME=VA
 
 from __future__ import annotations
 
+import os
+
 from storage import warc as _warc
 
 BOT_NAME = "provincial-news-archiver"
@@ -148,6 +150,10 @@ ITEM_PIPELINES = {
 ARTICLES_REQUIRED_FIELDS = ["title", "body"]
 ARTICLES_STORE_ENABLED = True
 # ARTICLES_DB = "archive/articles.sqlite3"  (default: <ARCHIVE_DIR>/articles.sqlite3)
+# The article store in PostgreSQL instead (postgresql://user:password@host/database, for many
+# workers on many machines; docs/scaling.md); empty keeps the SQLite file above. Defaults to the
+# environment variable of the same name, so a password need not be on any command line.
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
 # `scrapy sitecheck` fails when a field's fill rate falls by more than this share of articles
 # (0.1 = 10 percentage points) since the previous check or crawl: a redesign, not noise.
 SITECHECK_MARGIN = 0.1

@@ -24,6 +24,7 @@ import statistics
 from collections import defaultdict
 
 from storage.articles import ArticleStore
+from storage.backends import dialect_of
 
 # A run of empty months is a gap only when the months on both sides have at least this many
 # articles (and half the series' median): a section that publishes twice a year has no gaps.
@@ -38,21 +39,21 @@ _LIST_FIELDS = frozenset({"authors", "tags", "images"})
 
 # A publication month: the string starts with a 4-digit year, a dash and a 2-digit month.
 _MONTH = "substr(published, 1, 7)"
-_DATED = "published GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]*'"
 
 
 def coverage(store: ArticleStore) -> dict:
     """Every number of the coverage report (see the module docstring), as JSON-ready values."""
     db = store._db  # same package: the store's own connection, read-only when opened so
+    dated = dialect_of(db).starts_with_month("published")
     sites: dict[str, dict] = {}
     per_section: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
     for site, section, month, count in db.execute(
-        f"SELECT site, COALESCE(section, ''), {_MONTH}, COUNT(*) FROM articles WHERE {_DATED} "
+        f"SELECT site, COALESCE(section, ''), {_MONTH}, COUNT(*) FROM articles WHERE {dated} "
         "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
     ):
         per_section[site][section][month] = count
     undated = dict(db.execute(
-        f"SELECT site, COUNT(*) FROM articles WHERE NOT ({_DATED}) OR published IS NULL "
+        f"SELECT site, COUNT(*) FROM articles WHERE NOT ({dated}) OR published IS NULL "
         "GROUP BY site"
     ).fetchall())
     rates = fill_rates(store)
@@ -90,8 +91,8 @@ def coverage(store: ArticleStore) -> dict:
 def fill_rates(store: ArticleStore) -> dict[str, dict[str, float]]:
     """Per site, the share of its articles (0..1, 4 decimals) that have each of `FILL_FIELDS`."""
     present = ", ".join(
-        f"SUM({field} IS NOT NULL AND {field} NOT IN ('', 'null'"
-        f"{', ' + repr('[]') if field in _LIST_FIELDS else ''}))"
+        f"SUM(CASE WHEN {field} IS NOT NULL AND {field} NOT IN ('', 'null'"
+        f"{', ' + repr('[]') if field in _LIST_FIELDS else ''}) THEN 1 ELSE 0 END)"
         for field in FILL_FIELDS
     )
     rates = {}

@@ -36,7 +36,8 @@ from functools import cache
 from pathlib import Path
 
 from storage import search as fulltext
-from storage.articles import ARTICLE_FIELDS, ArticleStore, _record
+from storage.articles import ARTICLE_COLUMNS, ARTICLE_FIELDS, ArticleStore, _record
+from storage.backends import stream
 from storage.partial import partial_file
 
 FORMATS = ("jsonl", "csv", "parquet")
@@ -248,18 +249,19 @@ def select(store: ArticleStore, selection: Selection) -> Iterator[dict]:
         params.append(selection.section)
     if selection.query:
         fulltext.check_query(db, selection.query)
-        where += (f" AND a.rowid IN (SELECT rowid FROM {fulltext.FTS_TABLE} "
-                  f"WHERE {fulltext.FTS_TABLE} MATCH ?)")
-        params.append(fulltext.fold_query(selection.query))
+        condition, parameter = fulltext.match_condition(db, selection.query)
+        where += f" AND {condition}"
+        params.append(parameter)
     if not selection.versions:
-        rows = db.execute(f"SELECT a.* FROM articles AS a WHERE 1{where} "
-                          "ORDER BY a.published, a.canonical_url", params)
+        columns = ", ".join(f"a.{name}" for name in ARTICLE_COLUMNS.split(", "))
+        rows = stream(db, f"SELECT {columns} FROM articles AS a WHERE TRUE{where} "
+                      "ORDER BY a.published, a.canonical_url", params)
         for row in rows:
             yield _uniform({**_record(row), "first_fetched": row["first_fetched"]})
         return
-    rows = db.execute(
-        "SELECT v.record, v.version, v.fetched, a.first_fetched FROM articles AS a "
-        f"JOIN article_versions AS v ON v.canonical_url = a.canonical_url WHERE 1{where} "
+    rows = stream(
+        db, "SELECT v.record, v.version, v.fetched, a.first_fetched FROM articles AS a "
+        f"JOIN article_versions AS v ON v.canonical_url = a.canonical_url WHERE TRUE{where} "
         "ORDER BY a.published, a.canonical_url, v.version", params)
     for row in rows:
         record = json.loads(row["record"])

@@ -27,6 +27,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from storage.backends import dialect_of
+
 # (column, declaration) added to crawl_runs.
 _JOB_COLUMNS: tuple[tuple[str, str], ...] = (
     ("site", "TEXT"),
@@ -41,7 +43,7 @@ BAD_STATUSES = ("failed", "incomplete")
 
 def setup_schema(db: sqlite3.Connection) -> None:
     """Add the job-history columns (and their index) to ``crawl_runs`` where missing."""
-    columns = {row[1] for row in db.execute("PRAGMA table_info(crawl_runs)")}
+    columns = dialect_of(db).columns(db, "crawl_runs")
     missing = [(name, kind) for name, kind in _JOB_COLUMNS if name not in columns]
     if not missing:
         return  # no write lock just to open a store
@@ -78,7 +80,7 @@ class JobHistory:
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
-        columns = {row[1] for row in db.execute("PRAGMA table_info(crawl_runs)")}
+        columns = dialect_of(db).columns(db, "crawl_runs")
         # A store opened read-only may predate the history: its runs show without summaries.
         self._has_columns = all(name in columns for name, _ in _JOB_COLUMNS)
 

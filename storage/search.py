@@ -21,11 +21,25 @@ and body matches.
 A store written before the index existed gets it when first opened for writing (`ensure_index`,
 one transaction; ~100,000 articles take the time `bench/bench_export.py` reports).
 ``rebuild_index`` rebuilds it, e.g. after a dump and reload that renumbered ``articles.rowid``.
+
+On PostgreSQL (``DATABASE_URL``) the index is a GIN index, also called ``articles_fts``, on
+the stored generated column ``articles.search_vector``: a ``tsvector`` (``simple``
+configuration) of title, lead and body weighted A, B and D, each folded by the immutable SQL
+function ``articles_fold`` (decomposed to NFD, the combining marks U+0300-U+036F dropped, then
+``đ``/``Đ``/``Ð`` to ``d``/``D``: `fold_text` folds queries alike). PostgreSQL keeps it in step
+with every write by itself; a stored vector (not an index on an expression) spares the ranking
+from folding every matching article again. Queries are read as FTS5 syntax and turned into a
+``tsquery`` (`postgres_query`): words, ``"phrases"``, ``prefix*``, ``OR``, ``NOT``, parentheses and
+``title:``/``lead:``/``body:`` work alike; ``NEAR`` is refused with a clear error. Hits are
+ranked by ``ts_rank`` with the same 10 : 4 : 1 weights, and the snippet is cut from the stored
+text in Python (`snippet`), matches marked as on SQLite.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -113,6 +127,8 @@ _FILL = (f"INSERT INTO {FTS_TABLE} (rowid, {_COLUMNS}) "
 
 def has_index(db: sqlite3.Connection) -> bool:
     """Whether the store has the full-text index."""
+    if _on_postgres(db):
+        return db.dialect.has_table(db, FTS_TABLE)
     return db.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (FTS_TABLE,)
     ).fetchone() is not None
@@ -125,6 +141,11 @@ def ensure_index(db: sqlite3.Connection) -> bool:
     """
     if has_index(db):
         return False  # no write lock just to open a store
+    if _on_postgres(db):
+        with db:
+            schema = db.execute("SELECT quote_ident(current_schema())").fetchone()[0]
+            db.executescript(_postgres_schema(schema))
+        return True
     db.execute("BEGIN IMMEDIATE")
     try:
         if has_index(db):
@@ -142,6 +163,9 @@ def ensure_index(db: sqlite3.Connection) -> bool:
 
 def rebuild_index(db: sqlite3.Connection) -> None:
     """Index every stored article afresh (one transaction)."""
+    if _on_postgres(db):
+        db.execute(f"REINDEX INDEX {FTS_TABLE}")
+        return
     with db:
         db.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('delete-all')")
         db.execute(_FILL)
@@ -202,6 +226,8 @@ def search(
     parse raises `SearchSyntaxError`.
     """
     where, params = article_filters(site, since, until)
+    if _on_postgres(db):
+        return _postgres_search(db, query, where, params, limit, highlight)
     weights = ", ".join(str(weight) for weight in _WEIGHTS)
     sql = (
         "SELECT a.canonical_url, a.url, a.site, a.title, a.published, "
@@ -222,8 +248,203 @@ def check_query(db: sqlite3.Connection, query: str) -> None:
     if not has_index(db):
         raise NoIndexError("the store has no full-text index yet and is open read-only: open "
                            "it once as a user who may write to it (any scrapy command)")
+    if _on_postgres(db):
+        postgres_query(query)
+        return
     try:
         db.execute(f"SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? LIMIT 1",
                    (_checked(query),)).fetchall()
     except sqlite3.OperationalError as error:
         raise syntax_error(query, error) from error
+
+
+def match_condition(db, query: str) -> tuple[str, str]:
+    """An SQL condition on ``articles AS a`` matching ``query``, and its one parameter."""
+    if _on_postgres(db):
+        return ("a.search_vector @@ to_tsquery('simple', ?)",
+                postgres_query(query).text)
+    return (f"a.rowid IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)",
+            fold_query(query))
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+def _on_postgres(db) -> bool:
+    return not isinstance(db, sqlite3.Connection)
+
+
+# Letters with a stroke, not a mark: no decomposition takes it off (Ð is Đ's look-alike).
+STROKES = {"đ": "d", "Đ": "D", "Ð": "D"}
+_COMBINING_MARKS = re.compile("[\u0300-\u036f]")
+_STROKE_TABLE = str.maketrans(STROKES)
+# ts_rank's weights of D (body), C (unused), B (lead), A (title): 1 : 4 : 10 as on SQLite.
+_RANK_WEIGHTS = "{{{}, 0, {}, {}}}".format(*(weight / 10 for weight in reversed(_WEIGHTS)))
+_COLUMN_WEIGHTS = {"title": "A", "lead": "B", "body": "D"}
+
+
+def fold_text(text: str) -> str:
+    """Text folded as ``articles_fold`` folds it on PostgreSQL (case aside)."""
+    return _COMBINING_MARKS.sub("", unicodedata.normalize("NFD", text)).translate(_STROKE_TABLE)
+
+
+def _postgres_schema(schema: str) -> str:
+    """The folding and vector functions, the generated column and its GIN index.
+
+    Functions are named with their schema inside each other and the column: PostgreSQL runs
+    maintenance (``REINDEX``, ``ANALYZE``) with a search path of its own.
+    """
+    letters, bases = "".join(STROKES), "".join(STROKES.values())
+    vector = " || ".join(
+        f"setweight(to_tsvector('simple', {schema}.articles_fold(coalesce({name}, ''))), "
+        f"'{weight}')" for name, weight in _COLUMN_WEIGHTS.items())
+    return f"""
+CREATE OR REPLACE FUNCTION {schema}.articles_fold(text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$ SELECT translate(regexp_replace(normalize($1, NFD), '[\u0300-\u036f]', '', 'g'),
+                           '{letters}', '{bases}') $$;
+CREATE OR REPLACE FUNCTION {schema}.articles_fts_vector(title text, lead text, body text)
+    RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT {vector} $$;
+ALTER TABLE articles ADD COLUMN IF NOT EXISTS search_vector tsvector
+    GENERATED ALWAYS AS ({schema}.articles_fts_vector(title, lead, body)) STORED;
+CREATE INDEX IF NOT EXISTS {FTS_TABLE} ON articles USING gin (search_vector);
+"""
+
+
+@dataclass(frozen=True)
+class PostgresQuery:
+    """A query as PostgreSQL reads it: the ``tsquery`` text and the words to mark."""
+
+    text: str
+    words: frozenset[str]
+    prefixes: frozenset[str]
+
+
+_QUERY_TOKEN = re.compile(r'\s*(?:"([^"]*)("?)|([()])|([^\s"()]+))')
+_BAREWORD = re.compile(r"(\w+)(\*?)|(\w+):", re.UNICODE)
+
+
+def postgres_query(query: str) -> PostgresQuery:
+    """The ``tsquery`` of an FTS5 query; one it cannot read raises `SearchSyntaxError`."""
+    def refuse(reason: str) -> SearchSyntaxError:
+        return SearchSyntaxError(
+            f"cannot read the query {query!r}: {reason} (FTS5 syntax: words, \"a phrase\", "
+            "prefix*, OR, NOT; put the query, or its words holding - . : ( ) /, in double "
+            "quotes)")
+
+    if not query or not query.strip():
+        raise SearchSyntaxError("empty query")
+    parts: list[str] = []  # operands, operators and parentheses of the tsquery
+    words: set[str] = set()
+    prefixes: set[str] = set()
+    weight, depth, position = "", 0, 0
+    text = query.strip()
+
+    def operand(lexemes: list[str], prefix: bool = False) -> None:
+        nonlocal weight
+        if not lexemes:
+            raise refuse("a word or phrase with no letters or digits")
+        if parts and parts[-1] not in ("&", "|", "& !", "("):
+            parts.append("&")
+        marks = [f"'{lexeme}':{weight}" if weight else f"'{lexeme}'" for lexeme in lexemes]
+        if prefix:
+            marks[-1] = f"'{lexemes[-1]}':*{weight}"
+            prefixes.add(lexemes[-1].lower())
+            words.update(lexeme.lower() for lexeme in lexemes[:-1])
+        else:
+            words.update(lexeme.lower() for lexeme in lexemes)
+        parts.append(" <-> ".join(marks) if len(marks) == 1 else f"({' <-> '.join(marks)})")
+        weight = ""
+
+    while position < len(text):
+        match = _QUERY_TOKEN.match(text, position)
+        if match is None or match.end() == position:
+            break
+        position = match.end()
+        phrase, closed, paren, bare = match.groups()
+        if phrase is not None:
+            if not closed:
+                raise refuse("unterminated string")
+            operand(re.findall(r"\w+", fold_text(phrase)))
+        elif paren == "(":
+            if parts and parts[-1] not in ("&", "|", "& !", "("):
+                parts.append("&")
+            parts.append("(")
+            depth += 1
+        elif paren == ")":
+            depth -= 1
+            if depth < 0 or not parts or parts[-1] in ("&", "|", "& !", "("):
+                raise refuse("unbalanced or empty parentheses")
+            parts.append(")")
+        elif bare in ("AND", "OR", "NOT"):
+            if not parts or parts[-1] in ("&", "|", "& !", "("):
+                raise refuse(f"{bare} needs a word before it")
+            parts.append({"AND": "&", "OR": "|", "NOT": "& !"}[bare])
+        elif bare == "NEAR" or bare.startswith("NEAR("):
+            raise refuse("NEAR() is not supported on PostgreSQL")
+        else:
+            word = _BAREWORD.fullmatch(bare)
+            if word is None:
+                raise refuse(f"syntax error near {bare!r}")
+            if word.group(3) is not None:
+                if word.group(3) not in _COLUMN_WEIGHTS or weight:
+                    raise refuse(f"no such column: {word.group(3)}")
+                weight = _COLUMN_WEIGHTS[word.group(3)]
+                continue
+            operand([fold_text(word.group(1))], prefix=bool(word.group(2)))
+    if depth or weight or not parts or parts[-1] in ("&", "|", "& !", "("):
+        raise refuse("incomplete query")
+    return PostgresQuery(" ".join(parts), frozenset(words), frozenset(prefixes))
+
+
+def _postgres_search(db, query: str, where: str, params: list, limit: int,
+                     highlight: tuple[str, str]) -> list[SearchHit]:
+    parsed = postgres_query(query)
+    vector = "a.search_vector"
+    rows = db.execute(
+        "SELECT a.canonical_url, a.url, a.site, a.title, a.published, a.lead, a.body, "
+        f"-ts_rank('{_RANK_WEIGHTS}', {vector}, q) AS score "
+        f"FROM articles AS a, to_tsquery('simple', ?) AS q WHERE {vector} @@ q{where} "
+        "ORDER BY score, a.published DESC LIMIT ?",
+        (parsed.text, *params, limit)).fetchall()
+    return [SearchHit(row[0], row[1], row[2], row[3], row[4],
+                      snippet((row[3], row[5], row[6]), parsed, highlight), row[7])
+            for row in rows]
+
+
+def snippet(texts: tuple[str | None, ...], query: PostgresQuery,
+            highlight: tuple[str, str] = ("[", "]"), size: int = SNIPPET_TOKENS) -> str:
+    """About ``size`` words of the text with the most matches, the matches marked.
+
+    As FTS5's ``snippet``: the column with most matching words (the first on a tie), the
+    window of ``size`` words holding most of them, ``…`` where the text goes on.
+    """
+    best: tuple[int, str, list, list] | None = None
+    for text in texts:
+        if not text:
+            continue
+        tokens = list(re.finditer(r"\w+", text))
+        hits = [index for index, token in enumerate(tokens) if _matches(token.group(), query)]
+        if hits and (best is None or len(hits) > best[0]):
+            best = (len(hits), text, tokens, hits)
+    if best is None:
+        return ""
+    _, text, tokens, hits = best
+    start = max(((max(0, min(hit, len(tokens) - size)) for hit in hits)),
+                key=lambda first: sum(first <= hit < first + size for hit in hits))
+    window = tokens[start:start + size]
+    begin = 0 if start == 0 else window[0].start()
+    end = len(text) if start + size >= len(tokens) else window[-1].end()
+    pieces, cursor = [], begin
+    marked = set(hits)
+    for index, token in enumerate(window, start):
+        if index in marked:
+            pieces += [text[cursor:token.start()], highlight[0], token.group(), highlight[1]]
+            cursor = token.end()
+    pieces.append(text[cursor:end])
+    return ("…" if begin else "") + "".join(pieces) + ("…" if end < len(text) else "")
+
+
+def _matches(token: str, query: PostgresQuery) -> bool:
+    folded = fold_text(token).lower()
+    return folded in query.words or any(folded.startswith(p) for p in query.prefixes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.postgres import PostgresCluster, find_bindir
 from tests.replica.content import build_site
 from tests.replica.process import ReplicaProcess
 
@@ -84,3 +86,27 @@ def full_crawl(replica, tmp_path_factory) -> CrawlRun:
     run = run_crawl(replica.origin, tmp_path_factory.mktemp("full-crawl"))
     assert run.returncode == 0, run.log[-4000:]
     return run
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A private PostgreSQL cluster for the session (``tests/postgres.py``).
+
+    Skipped when PostgreSQL is not installed, unless ``CI`` is set: there it must run.
+    """
+    bindir = find_bindir()
+    if bindir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed (make install installs it as root)")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    cluster = PostgresCluster(bindir)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_location(request, tmp_path):
+    """Where a test's article store lives: an SQLite file, or an empty PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "articles.sqlite3"
+    return request.getfixturevalue("postgres").database()

@@ -38,8 +38,8 @@ def record(number: int, published: str | None, section: str = "Xã hội", **fie
             "content_hash": f"sha256:{number}", **fields}
 
 
-def test_store_numbers_months_undated_fill_rates_and_failures(tmp_path):
-    with ArticleStore(tmp_path / "articles.sqlite3") as store:
+def test_store_numbers_months_undated_fill_rates_and_failures(store_location):
+    with ArticleStore(store_location) as store:
         store.upsert(record(1, "2020-01-31T23:30:00+07:00", authors=["A"]))
         store.upsert(record(2, "2020-03-01", section="Kinh tế"))
         store.upsert(record(3, None))

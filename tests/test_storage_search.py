@@ -30,11 +30,24 @@ FOOTBALL = make_record(
 )
 
 
+def three_articles(location):
+    store = ArticleStore(location)
+    for record in (CONGRESS, VILLAGES, FOOTBALL):
+        store.upsert(record)
+    return store
+
+
 @pytest.fixture()
-def store(tmp_path):
-    with ArticleStore(tmp_path / "articles.sqlite3") as store:
-        for record in (CONGRESS, VILLAGES, FOOTBALL):
-            store.upsert(record)
+def store(store_location):
+    """Three articles, in SQLite and in PostgreSQL: every test using it runs on both."""
+    with three_articles(store_location) as store:
+        yield store
+
+
+@pytest.fixture()
+def sqlite_store(tmp_path):
+    """Three articles in an SQLite file (for SQLite's own index, triggers and clients)."""
+    with three_articles(tmp_path / "articles.sqlite3") as store:
         yield store
 
 
@@ -77,8 +90,8 @@ def test_hits_carry_a_snippet_of_the_original_text_with_the_matches_marked(store
     assert "[Đường] [làng]" in hit.snippet
 
 
-def test_a_title_match_ranks_above_a_body_match(tmp_path):
-    with ArticleStore(tmp_path / "articles.sqlite3") as store:
+def test_a_title_match_ranks_above_a_body_match(store_location):
+    with ArticleStore(store_location) as store:
         store.upsert(make_record("http://x/body/", title="Tin tổng hợp",
                                  body="Một đoạn nói về lúa xuân.\n\nĐoạn khác."))
         store.upsert(make_record("http://x/title/", title="Lúa xuân được mùa",
@@ -100,7 +113,8 @@ def test_a_query_fts5_cannot_read_is_one_clear_error(store, query):
     assert "\n" not in str(error.value)
 
 
-def test_the_index_follows_new_versions_moves_updates_and_deletes(store, tmp_path):
+def test_the_index_follows_new_versions_moves_updates_and_deletes(sqlite_store, tmp_path):
+    store = sqlite_store
     # A new version replaces the old text in the index (the store's INSERT OR REPLACE).
     store.upsert({**VILLAGES, "body": "Cánh đồng mẫu lớn ở Giao Thủy.",
                   "content_hash": "sha256:v2"})
@@ -151,10 +165,36 @@ def test_a_store_written_before_the_index_gets_it_on_first_opening(tmp_path):
         assert found(store, "dai hoi") == [CONGRESS["url"]]
 
 
-def test_the_index_is_declared_as_datasette_looks_for_it(store):
+def test_the_index_is_declared_as_datasette_looks_for_it(sqlite_store):
+    store = sqlite_store
     # Datasette offers full-text search on `articles` when a virtual table declares
     # content="articles" (double quotes: its detect_fts matches the text of the declaration).
     [(name,)] = store._db.execute(
         "SELECT name FROM sqlite_master WHERE rootpage = 0 "
         "AND sql LIKE '%VIRTUAL TABLE%USING FTS%content=\"articles\"%'").fetchall()
     assert name == "articles_fts"
+
+
+def test_the_postgresql_index_follows_new_versions_updates_and_deletes(postgres):
+    url = postgres.database()
+    with three_articles(url) as store:
+        store.upsert({**VILLAGES, "body": "Cánh đồng mẫu lớn ở Giao Thủy.",
+                      "content_hash": "sha256:v2"})
+        assert found(store, "canh dong mau lon") == [VILLAGES["url"]]
+        assert found(store, "duong lang") == []
+    # Anyone's SQL keeps it in step too: it is an index on the folded text.
+    import psycopg
+
+    with psycopg.connect(url) as db:
+        db.execute("UPDATE articles SET title = 'Giao Thủy mùa lúa' WHERE canonical_url = %s",
+                   (VILLAGES["url"],))
+        db.execute("DELETE FROM articles WHERE canonical_url = %s", (CONGRESS["url"],))
+    with ArticleStore(url) as store:
+        assert found(store, "nong thon moi") == []
+        assert found(store, "giao thuy") == [VILLAGES["url"]]
+        assert found(store, "dai hoi") == []
+        assert found(store, "title: giao") == [VILLAGES["url"]]
+        assert found(store, "body: giao") == [VILLAGES["url"]]
+        assert found(store, "lead: giao") == []
+        rebuild_index(store._db)
+        assert found(store, "thien truong") == [FOOTBALL["url"]]

@@ -32,6 +32,7 @@ from scrapy.exceptions import UsageError
 from crawler.cli import InputError, OfflineCommand, cannot_read, one_line_errors, print_error
 from crawler.paths import ArchivePaths
 from storage import browse
+from storage.backends import is_postgres
 
 # Generous limits: this is one researcher's local server, and facets over a decade of articles
 # take longer than Datasette's defaults, made for public servers.
@@ -68,6 +69,9 @@ class Command(OfflineCommand):
         if args:
             raise UsageError(f"takes no arguments, not {' '.join(args)!r}")
         db = ArchivePaths.from_settings(self.settings).articles_db
+        if is_postgres(db):
+            raise InputError(f"DATABASE_URL names PostgreSQL ({db}): scrapy browse serves an "
+                             "SQLite store (Datasette); browse an export or a copy in SQLite")
         if not db.is_file():
             raise InputError(f"no article store at {db}: crawl first (or set ARTICLES_DB)")
         overrides = read_metadata(opts.metadata) if opts.metadata else {}
