@@ -322,3 +322,39 @@ def test_a_killed_worker_loses_nothing(redis_server, portal, tmp_path):
             "SELECT COUNT(*), MAX(version) FROM article_versions").fetchone()
     assert paths == ARTICLE_PATHS
     assert versions == (ARTICLES, 1)
+
+
+# --- Two machines: each its own archive directory, one frontier, one PostgreSQL store -------------
+
+
+def test_two_machines_share_redis_and_postgresql(redis_server, portal, postgres, tmp_path):
+    """As on two machines: nothing shared but Redis and the store. Every article is stored once
+    in PostgreSQL, every page archived once across the two workers' own WARC directories."""
+    import psycopg
+
+    redis_server.flush()
+    portal.reset_stats()
+    database = postgres.database()
+    archives = [tmp_path / f"machine{n}" for n in (1, 2)]
+    logs = [tmp_path / f"machine{n}.log" for n in (1, 2)]
+    processes = [worker(portal.origin, archive, redis_server.url, log, DATABASE_URL=database)
+                 for archive, log in zip(archives, logs, strict=True)]
+    for process, log in zip(processes, logs, strict=True):
+        assert " ERROR: " not in finish(process, log)
+    for archive in archives:  # the store is PostgreSQL: no SQLite file on either machine
+        assert not (archive / "articles.sqlite3").exists()
+    with psycopg.connect(database) as connection:
+        paths = ["/" + row[0].split("/", 3)[3] for row in connection.execute(
+            "SELECT url FROM articles")]
+        versions = connection.execute(
+            "SELECT COUNT(*), MAX(version) FROM article_versions").fetchone()
+    assert sorted(paths) == sorted(ARTICLE_PATHS)
+    assert versions == (ARTICLES, 1)
+    responses: collections.Counter = collections.Counter()
+    for archive in archives:
+        warcs = Warcs.read(archive / "warc")
+        assert warcs.files, f"{archive.name} archived nothing"
+        responses.update(warcs.responses)
+    pages = {path: n for path, n in responses.items() if path != "/robots.txt"}
+    assert set(ARTICLE_PATHS) <= set(pages)
+    assert set(pages.values()) == {1}, {p: n for p, n in pages.items() if n > 1}
