@@ -165,5 +165,14 @@ DUPEFILTER_CLASS = "crawler.dupefilter.CompactDupeFilter"
 # callback's output; ours yield an article and a few requests, and the pipelines are synchronous,
 # so Scrapy's 100 only cost task creation: a third of the crawl's CPU (docs/scale.md).
 CONCURRENT_ITEMS = 4
+# With a job directory, Scrapy pickles every request to disk when it is scheduled (~6% of the
+# crawl's CPU) for files only a graceful stop needs: these queues keep requests in memory and
+# write them to the same files when the crawl stops, or when more than
+# SCHEDULER_DISK_QUEUE_BUFFER requests wait in one queue (crawler/queues.py).
+SCHEDULER_DISK_QUEUE = "crawler.queues.BufferedPickleLifoDiskQueue"
+SCHEDULER_START_DISK_QUEUE = "crawler.queues.BufferedPickleFifoDiskQueue"
+SCHEDULER_DISK_QUEUE_BUFFER = 1000
+# Scrapy's stats collector without its deprecation wrapper on every access (crawler/stats.py).
+STATS_CLASS = "crawler.stats.CrawlStatsCollector"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -67,8 +67,9 @@ from urllib.parse import urljoin, urlsplit
 import scrapy
 from lxml import etree
 from scrapy import signals
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.utils.gz import gzip_magic_number
+from scrapy.utils.response import get_base_url
 
 from crawler.cli import InputError
 from crawler.extensions.failures import failure_reason, url_failed
@@ -574,8 +575,10 @@ class PortalSpider(scrapy.Spider):
         images = self.assets.expect(record["canonical_url"] or response.url,
                                     [image["src"] for image in record["images"]])
         yield Article(**record)
+        # Resolved once: Response.urljoin looks the page's <base> up again for every link.
+        base = get_base_url(response) if isinstance(response, TextResponse) else response.url
         self.archive_metadata(response, {
-            "outlink": [response.urljoin(u) for u in outlinks]
+            "outlink": [urljoin(base, u) for u in outlinks]
             + [image["src"] for image in record["images"]],
             "article-id": record["canonical_url"],
             "parse-result": f"article {record['content_hash']}",
