@@ -531,7 +531,7 @@ def test_same_payload_again_is_a_revisit_that_refers_to_the_original(tmp_path: P
 
 
 def test_the_originals_of_the_open_file_are_not_held_in_memory(tmp_path: Path) -> None:
-    """A 1 GB file holds tens of thousands of originals; a crawl's memory must not grow with them."""
+    """A 1 GB file holds tens of thousands of originals: memory must not grow with them."""
     index = DigestIndex(tmp_path / "digests.sqlite3")
     with make_writer(tmp_path, digest_index=index) as writer:
         first = write_page(writer, "/0.html", body=b"<p>page 0</p>")
