@@ -155,6 +155,8 @@ EXTENSIONS = {
 PROGRESS_INTERVAL = 30.0
 LOGSTATS_INTERVAL = 0
 LOG_LEVEL = "INFO"
+# Builds Scrapy's per-page DEBUG lines only when DEBUG is logged (crawler/logformatter.py).
+LOG_FORMATTER = "crawler.logformatter.CrawlLogFormatter"
 
 # --- Engine ---------------------------------------------------------------------------------------
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
