@@ -1,12 +1,12 @@
-"""Scrapy's log formatter, building the per-page DEBUG lines only when DEBUG is logged.
+"""Scrapy's log formatter, building the per-page DEBUG lines only when the crawl logs DEBUG.
 
 For every response and every item Scrapy asks the formatter for a DEBUG line ("Crawled (200)
-…", "Scraped from …") and hands it to the logger, which drops it at our ``LOG_LEVEL`` (INFO):
-about 1% of a crawl's CPU (``docs/scale.md``). This formatter returns nothing for them unless
-the engine's or the scraper's logger would emit DEBUG, which Scrapy takes as "log nothing";
-with ``-L DEBUG`` the lines are Scrapy's own.
+…", "Scraped from …") and logs it; Scrapy's log handler then drops it at our ``LOG_LEVEL``
+(INFO), after the record was made: about 1% of a crawl's CPU (``docs/scale.md``). This formatter
+returns nothing for them unless the crawl logs DEBUG (Scrapy then logs nothing); with
+``-L DEBUG`` the lines are Scrapy's own.
 
-Settings (Scrapy's): ``LOG_FORMATTER`` switches it on; ``LOG_LEVEL``.
+Settings (Scrapy's): ``LOG_FORMATTER`` switches it on; ``LOG_LEVEL``, ``LOG_ENABLED``.
 """
 
 from __future__ import annotations
@@ -15,20 +15,24 @@ import logging
 
 from scrapy.logformatter import LogFormatter
 
-# The loggers Scrapy writes these lines to.
-_ENGINE = logging.getLogger("scrapy.core.engine")
-_SCRAPER = logging.getLogger("scrapy.core.scraper")
-
 
 class CrawlLogFormatter(LogFormatter):
-    """``LogFormatter`` that skips the per-page DEBUG lines nobody will see."""
+    """``LogFormatter`` that skips the per-page DEBUG lines the log handler would drop."""
+
+    def __init__(self, debug: bool = True) -> None:
+        self.debug = debug
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        settings = crawler.settings
+        level = settings.get("LOG_LEVEL", "DEBUG")
+        if not isinstance(level, int):
+            level = logging.getLevelName(str(level).upper())
+        debug = isinstance(level, int) and level <= logging.DEBUG
+        return cls(debug=settings.getbool("LOG_ENABLED", True) and debug)
 
     def crawled(self, request, response, spider):
-        if not _ENGINE.isEnabledFor(logging.DEBUG):
-            return None
-        return super().crawled(request, response, spider)
+        return super().crawled(request, response, spider) if self.debug else None
 
     def scraped(self, item, response, spider):
-        if not _SCRAPER.isEnabledFor(logging.DEBUG):
-            return None
-        return super().scraped(item, response, spider)
+        return super().scraped(item, response, spider) if self.debug else None
