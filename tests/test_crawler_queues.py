@@ -23,6 +23,11 @@ class Portal(scrapy.Spider):
     def parse_article(self, response):
         return None
 
+    def request_failed(self, failure):
+        return None
+
+    parse_page = parse_article  # one method under two names
+
 
 def crawler_with_spider(buffer: int = 4):
     crawler = get_crawler(Portal, {"SCHEDULER_DISK_QUEUE_BUFFER": buffer})
@@ -101,3 +106,23 @@ def test_a_request_that_cannot_be_written_stays_in_memory_and_is_served(tmp_path
     assert sorted(urls) == sorted(["http://127.0.0.1/lambda/"]
                                   + [f"http://127.0.0.1/bai-{n}/" for n in range(5)])
     assert crawler.stats.get_value("scheduler/unserializable") == 1
+
+
+def test_a_request_written_to_disk_comes_back_whole_with_the_spiders_callbacks(tmp_path):
+    crawler = crawler_with_spider(buffer=1)
+    spider = crawler.spider
+    queue = build_from_crawler(BufferedPickleFifoDiskQueue, crawler, str(tmp_path / "q"))
+    sent = [
+        Request("http://127.0.0.1/a/", callback=spider.parse_article,
+                errback=spider.request_failed, priority=5, headers={"If-None-Match": '"x"'},
+                meta={"fetch_state": {"lastmod": "2020-01-02"}}, cb_kwargs={"page": 2}),
+        Request("http://127.0.0.1/b/", callback=spider.parse_page),
+        Request("http://127.0.0.1/c/"),
+    ]
+    for request in sent:
+        queue.push(request)
+    back = [queue.pop() for _ in sent]
+    assert [request.to_dict(spider=spider) for request in back] == [
+        request.to_dict(spider=spider) for request in sent]
+    assert back[0].callback == spider.parse_article and back[0].errback == spider.request_failed
+    assert back[1].callback.__func__ is Portal.parse_article
