@@ -470,6 +470,16 @@ class PortalSpider(scrapy.Spider):
 
     def parse_listing(self, response: Response, page: int = 1):
         """Request a listing's articles and follow its next page."""
+        try:
+            yield from self._listing_requests(response, page)
+        finally:
+            # The page and the selector it caches point at each other: a cycle that only
+            # Python's occasional full collection frees, with the page's lxml tree (~0.5 MB),
+            # so dozens of read listing pages waited for it (docs/scale.md).
+            if isinstance(response, TextResponse):
+                response._cached_selector = None
+
+    def _listing_requests(self, response: Response, page: int):
         links = []
         for css in self.profile.listing_article_links:
             links = response.css(css).xpath("@href").getall()
