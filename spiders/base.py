@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 
@@ -95,6 +96,30 @@ _FEED_LINKS = etree.XPath(
     "//*[local-name()='item']/*[local-name()='link']/text()"
     " | //*[local-name()='entry']/*[local-name()='link']/@href"
 )
+
+
+def resolve_links(base: str, links: list[str]) -> list[str]:
+    """``urljoin(base, link)`` of each link; the same menus on every page are joined once.
+
+    A link from the root (``/…``) or absolute (``http(s)://…``) joins the same way against any
+    base of the same scheme and host, so its result is cached under those; others (``../x``,
+    ``?page=2``, ``//host/x``) are joined against the page's own base.
+    """
+    scheme, found, rest = base.partition("://")
+    if not found:
+        return [urljoin(base, link) for link in links]
+    origin = f"{scheme}://{rest.split('/', 1)[0].split('?', 1)[0].split('#', 1)[0]}/"
+    return [
+        _join_cached(origin, link)
+        if (link[:1] == "/" and link[1:2] != "/") or link.startswith(("http://", "https://"))
+        else urljoin(base, link)
+        for link in links
+    ]
+
+
+@lru_cache(maxsize=4096)
+def _join_cached(origin: str, link: str) -> str:
+    return urljoin(origin, link)
 
 
 def _parse_day(value: str | None, argument: str) -> date | None:
@@ -590,7 +615,7 @@ class PortalSpider(scrapy.Spider):
         # Resolved once: Response.urljoin looks the page's <base> up again for every link.
         base = get_base_url(response) if isinstance(response, TextResponse) else response.url
         self.archive_metadata(response, {
-            "outlink": [urljoin(base, u) for u in outlinks]
+            "outlink": resolve_links(base, outlinks)
             + [image["src"] for image in record["images"]],
             "article-id": record["canonical_url"],
             "parse-result": f"article {record['content_hash']}",
