@@ -2,7 +2,8 @@
 
 Run from the project root::
 
-    python bench/bench_crawl_cpu.py [--articles 2000] [--memory 500,10000] [--keep DIR]
+    python bench/bench_crawl_cpu.py [--articles 2000] [--rounds 3] [--baseline DIR]
+                                    [--memory 500,10000] [--keep DIR]
 
 In one run, against one replica portal of ``--articles`` articles:
 
@@ -12,8 +13,12 @@ In one run, against one replica portal of ``--articles`` articles:
    very URLs the full crawl fetched (read back from its WARC files), doing nothing with them;
 
 and both report pages per CPU-second (user + system time of the crawl process, start-up
-included) and their ratio. Then, for each size in ``--memory``, a full crawl of a fresh replica
-of that many articles reports its peak resident memory (``ru_maxrss`` of the process).
+included) and their ratio. ``--rounds`` repeats both, alternating, and reports every round's
+ratio and the median (other work on the machine moves single runs by ±0.1). ``--baseline DIR``
+adds, in each round, a full crawl from another checkout of the project (e.g. the commit before
+a change, unpacked with ``git archive``): before and after under the same conditions. Then, for
+each size in ``--memory``, a full crawl of a fresh replica of that many articles reports its peak
+resident memory (``ru_maxrss`` of the process).
 
 Politeness is relaxed for loopback as the tests do. ``--keep DIR`` leaves the full crawl's
 archive in DIR (to compare records across versions: ``bench/bench_crawl_compare.py``). Not a test.
@@ -24,6 +29,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -116,6 +123,10 @@ def plain_crawl(urls: list[str], workdir: Path) -> tuple[float, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="full and plain crawls, alternating; the median ratio is reported")
+    parser.add_argument("--baseline", type=Path,
+                        help="also crawl from this checkout in each round (before/after)")
     parser.add_argument("--memory", default="500,10000",
                         help="replica sizes whose full crawl's peak RSS is measured ('' for none)")
     parser.add_argument("--keep", type=Path, help="keep the full crawl's archive here")
@@ -126,20 +137,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-crawl-cpu-") as scratch:
         scratch = Path(scratch)
         if not args.skip_cpu:
-            archive = args.keep or scratch / "archive"
-            with ReplicaProcess(articles=args.articles) as replica:
-                wall, cpu, rss, summary = full_crawl(replica.origin, archive, args.project)
-                urls = fetched_urls(archive)
-                plain_wall, plain_cpu, plain_rss = plain_crawl(urls, scratch)
-            pages = len(urls)
-            full_rate, plain_rate = pages / cpu, pages / plain_cpu
-            print(f"replica: {args.articles} articles; {pages} pages fetched, "
-                  f"{summary['articles_stored']} articles stored")
-            print(f"{'crawl':<8} {'wall s':>7} {'CPU s':>7} {'pages/CPU-s':>12} {'RSS MB':>7}")
-            print(f"{'full':<8} {wall:>7.1f} {cpu:>7.2f} {full_rate:>12.1f} {rss / 1024:>7.0f}")
-            print(f"{'plain':<8} {plain_wall:>7.1f} {plain_cpu:>7.2f} {plain_rate:>12.1f} "
-                  f"{plain_rss / 1024:>7.0f}")
-            print(f"ratio full/plain: {full_rate / plain_rate:.2f}x")
+            cpu_rounds(args, scratch)
         sizes = [int(size) for size in args.memory.split(",") if size.strip()]
         peaks = {}
         for size in sizes:
@@ -153,6 +151,45 @@ def main() -> None:
         if len(peaks) > 1:
             low, high = peaks[min(peaks)], peaks[max(peaks)]
             print(f"peak RSS {max(peaks)} vs {min(peaks)} articles: {high / low:.2f}x")
+
+
+def cpu_rounds(args: argparse.Namespace, scratch: Path) -> None:
+    """Full crawls (and baseline ones) and the plain spider, ``--rounds`` times, alternating."""
+    projects = {"full": args.project}
+    if args.baseline:
+        projects["baseline"] = args.baseline
+    rates: dict[str, list[float]] = {name: [] for name in [*projects, "plain"]}
+    print(f"{'round':<6} {'crawl':<9} {'wall s':>7} {'CPU s':>7} {'pages/CPU-s':>12} "
+          f"{'RSS MB':>7}")
+    with ReplicaProcess(articles=args.articles) as replica:
+        urls: list[str] = []
+        for number in range(1, args.rounds + 1):
+            for name, project in projects.items():
+                archive = scratch / f"{name}-{number}"
+                if args.keep and name == "full" and number == 1:
+                    archive = args.keep
+                wall, cpu, rss, summary = full_crawl(replica.origin, archive, project)
+                if not urls:
+                    urls = fetched_urls(archive)
+                    print(f"replica: {args.articles} articles; {len(urls)} pages fetched, "
+                          f"{summary['articles_stored']} articles stored")
+                rates[name].append(len(urls) / cpu)
+                print(f"{number:<6} {name:<9} {wall:>7.1f} {cpu:>7.2f} {rates[name][-1]:>12.1f} "
+                      f"{rss / 1024:>7.0f}")
+                if archive != args.keep:
+                    shutil.rmtree(archive)
+            wall, cpu, rss = plain_crawl(urls, scratch)
+            rates["plain"].append(len(urls) / cpu)
+            print(f"{number:<6} {'plain':<9} {wall:>7.1f} {cpu:>7.2f} {rates['plain'][-1]:>12.1f} "
+                  f"{rss / 1024:>7.0f}")
+    for name in projects:
+        ratios = [full / plain for full, plain in zip(rates[name], rates["plain"], strict=True)]
+        print(f"ratio {name}/plain by round: {', '.join(f'{r:.2f}' for r in ratios)}; "
+              f"median {statistics.median(ratios):.2f}x")
+    if args.baseline:
+        ratios = [full / base for full, base in zip(rates["full"], rates["baseline"], strict=True)]
+        print(f"ratio full/baseline by round: {', '.join(f'{r:.2f}' for r in ratios)}; "
+              f"median {statistics.median(ratios):.2f}x")
 
 
 if __name__ == "__main__":

@@ -61,14 +61,16 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from lxml import etree
 from scrapy import signals
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.utils.gz import gzip_magic_number
+from scrapy.utils.response import get_base_url
 
 from crawler.cli import InputError
 from crawler.extensions.failures import failure_reason, url_failed
@@ -94,6 +96,30 @@ _FEED_LINKS = etree.XPath(
     "//*[local-name()='item']/*[local-name()='link']/text()"
     " | //*[local-name()='entry']/*[local-name()='link']/@href"
 )
+
+
+def resolve_links(base: str, links: list[str]) -> list[str]:
+    """``urljoin(base, link)`` of each link; the same menus on every page are joined once.
+
+    A link from the root (``/…``) or absolute (``http(s)://…``) joins the same way against any
+    base of the same scheme and host, so its result is cached under those; others (``../x``,
+    ``?page=2``, ``//host/x``) are joined against the page's own base.
+    """
+    scheme, found, rest = base.partition("://")
+    if not found:
+        return [urljoin(base, link) for link in links]
+    origin = f"{scheme}://{rest.split('/', 1)[0].split('?', 1)[0].split('#', 1)[0]}/"
+    return [
+        _join_cached(origin, link)
+        if (link[:1] == "/" and link[1:2] != "/") or link.startswith(("http://", "https://"))
+        else urljoin(base, link)
+        for link in links
+    ]
+
+
+@lru_cache(maxsize=4096)
+def _join_cached(origin: str, link: str) -> str:
+    return urljoin(origin, link)
 
 
 def _parse_day(value: str | None, argument: str) -> date | None:
@@ -410,9 +436,11 @@ class PortalSpider(scrapy.Spider):
             self._refuse_xml(response, "sitemap", "invalid_sitemap",
                              ValueError(f"a <{sitemap_type}> document, not a sitemap"))
             return
-        for entry in entries:
-            loc = entry["loc"]
-            lastmod = entry.get("lastmod")
+        # Read out before the first request is yielded: the parsed tree (~1.3 KB a URL) would
+        # otherwise live until the scheduler took the last one, for every sitemap in flight.
+        urls = [(entry["loc"], entry.get("lastmod")) for entry in entries]
+        del root, entries
+        for loc, lastmod in urls:
             if sitemap_type == "sitemapindex":
                 loc = self.rewrite(loc)
                 if not self._sitemap_may_hold_range(lastmod):
@@ -467,6 +495,16 @@ class PortalSpider(scrapy.Spider):
 
     def parse_listing(self, response: Response, page: int = 1):
         """Request a listing's articles and follow its next page."""
+        try:
+            yield from self._listing_requests(response, page)
+        finally:
+            # The page and the selector it caches point at each other: a cycle that only
+            # Python's occasional full collection frees, with the page's lxml tree (~0.5 MB),
+            # so dozens of read listing pages waited for it (docs/scale.md).
+            if isinstance(response, TextResponse):
+                response._cached_selector = None
+
+    def _listing_requests(self, response: Response, page: int):
         links = []
         for css in self.profile.listing_article_links:
             links = response.css(css).xpath("@href").getall()
@@ -574,8 +612,10 @@ class PortalSpider(scrapy.Spider):
         images = self.assets.expect(record["canonical_url"] or response.url,
                                     [image["src"] for image in record["images"]])
         yield Article(**record)
+        # Resolved once: Response.urljoin looks the page's <base> up again for every link.
+        base = get_base_url(response) if isinstance(response, TextResponse) else response.url
         self.archive_metadata(response, {
-            "outlink": [response.urljoin(u) for u in outlinks]
+            "outlink": resolve_links(base, outlinks)
             + [image["src"] for image in record["images"]],
             "article-id": record["canonical_url"],
             "parse-result": f"article {record['content_hash']}",

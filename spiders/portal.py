@@ -657,7 +657,7 @@ class AnyPortalSpider(PortalSpider):
     def extract_record(self, body: bytes, url: str, content_type: str | None) -> dict:
         """Read with the learned profile when it won, else the generic path; ``site`` is ours."""
         record = extract_with_profile(body, url, self.extraction_profile, content_type,
-                                      timezone=self.site_timezone)
+                                      timezone=self.site_timezone, outlinks=True)
         record["site"] = self.site_key
         return record
 

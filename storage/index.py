@@ -30,8 +30,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdxj_indexer.main import write_cdx_index
-
 from storage.partial import partial_file, remove_leftovers, scratch_directory
 from storage.warc import EXTENSION
 
@@ -53,6 +51,10 @@ class IndexCounts:
 
 def sorted_cdxj(warc_files: Sequence[Path], root: str | Path, scratch: Path) -> Path:
     """Index ``warc_files`` with cdxj-indexer into a sorted CDXJ file in ``scratch``."""
+    # Imported here: cdxj-indexer brings pyamf, ~0.2 s that every scrapy command (a crawl too:
+    # Scrapy imports every command module) would pay.
+    from cdxj_indexer.main import write_cdx_index
+
     path = scratch / "sorted.cdxj"
     with path.open("w", encoding="utf-8") as stream:
         write_cdx_index(stream, [str(p) for p in warc_files], {"sort": True, "dir_root": str(root)})

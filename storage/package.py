@@ -38,8 +38,6 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import IO
 
-from cdxj_indexer.main import CompressedWriter
-from wacz.main import main as wacz_main
 from warcio.archiveiterator import ArchiveIterator
 
 from storage.index import IndexCounts, replayable_lines, sorted_cdxj
@@ -162,6 +160,8 @@ class _WaczZip:
 def _add_index(wacz: _WaczZip, warc_files: Sequence[Path], warc_root: Path,
                output: Path) -> IndexCounts:
     """Add ``indexes/index.cdx.gz`` (CDXJ in gzip blocks) and ``indexes/index.idx``."""
+    from cdxj_indexer.main import CompressedWriter  # not at import: see `validate_wacz`
+
     counts, idx = IndexCounts(), io.StringIO()
     with scratch_directory(output) as scratch:
         sorted_path = sorted_cdxj(warc_files, warc_root, Path(scratch))
@@ -257,6 +257,10 @@ def write_wacz(
 
 def validate_wacz(path: str | Path) -> tuple[bool, str]:
     """Run ``wacz validate`` on ``path``; return whether it passed and what it printed."""
+    # Imported here: wacz brings frictionless and pydantic, ~0.3 s that every scrapy command
+    # (a crawl too: Scrapy imports every command module) would pay.
+    from wacz.main import main as wacz_main
+
     with contextlib.redirect_stdout(io.StringIO()) as chatter:
         status = wacz_main(["validate", "--file", str(path)])
     return status == 0, chatter.getvalue()

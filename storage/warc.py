@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storage.files import fsync_directory, try_lock
-from storage.warc_digests import OriginalCapture
+from storage.warc_digests import OriginalCapture, PendingOriginals
 from storage.warc_records import (
     CONFORMS_TO,
     DEFAULT_COMPRESSION_LEVEL,
@@ -160,7 +160,7 @@ class WarcWriter:
         self.compression_level = check_compression_level(compression_level)
         self.digest_index = digest_index
         # Digests of payloads archived in the open file: not yet durable, so not yet indexed.
-        self._pending_digests: dict[str, OriginalCapture] = {}
+        self._pending_digests = PendingOriginals()
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.prefix = _sanitise(prefix, _PREFIX_UNSAFE, "archive")
@@ -238,9 +238,9 @@ class WarcWriter:
         if original is not None:
             self.revisits_written += 1
         elif self.digest_index is not None and exchange.may_be_original:
-            self._pending_digests[digest] = OriginalCapture(
+            self._pending_digests.add(OriginalCapture(
                 digest, response_id, exchange.url, date, pointer.filename, offset, pointer.length
-            )
+            ))
         self._rotate_if_full()
         return pointer
 
@@ -342,7 +342,7 @@ class WarcWriter:
             self._file = None
             self._open_path = None
             # Its records may yet be cut by recovery: none of them may become an original.
-            self._pending_digests = {}
+            self._pending_digests.clear()
 
     def _ensure_open(self) -> None:
         if self._file is not None:
@@ -401,7 +401,6 @@ class WarcWriter:
         os.replace(open_path, final_path)
         fsync_directory(self.directory)
         self.files_closed.append(final_path)
-        pending, self._pending_digests = self._pending_digests, {}
-        if self.digest_index is not None and pending:
+        if self.digest_index is not None:
             # Only now is every original in this file durable under its final name.
-            self.digest_index.add_many(pending.values())
+            self._pending_digests.move_to(self.digest_index)

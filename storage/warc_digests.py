@@ -95,6 +95,75 @@ def originals_in(path: Path) -> Iterator[OriginalCapture]:
             )
 
 
+class PendingOriginals:
+    """Originals archived in a WARC file still being written, until the file is closed.
+
+    They may not enter the `DigestIndex` yet (a crash could still lose them), and a file of 1 GB
+    holds tens of thousands: as objects they cost ~600 bytes each, the growth of a long crawl's
+    memory (``docs/scale.md``). They are kept in a private temporary SQLite file instead (deleted
+    when closed or when the process dies), behind a small page cache: bounded memory, a few
+    microseconds per capture.
+    """
+
+    # Pages of the temporary file kept in memory (KiB, as PRAGMA cache_size takes it negated).
+    CACHE_KIB = 256
+    # Captures handed to the index per transaction when the file closes.
+    BATCH = 1000
+
+    def __init__(self) -> None:
+        self._db: sqlite3.Connection | None = None
+
+    def _open(self) -> sqlite3.Connection:
+        if self._db is None:
+            # "": a private database in a temporary file, gone with the connection.
+            self._db = sqlite3.connect("", isolation_level=None)
+            self._db.execute(f"PRAGMA cache_size = -{self.CACHE_KIB}")
+            self._db.execute("PRAGMA journal_mode = OFF")
+            self._db.execute("PRAGMA synchronous = OFF")
+            self._db.execute(
+                "CREATE TABLE pending (digest TEXT PRIMARY KEY, record_id TEXT, target_uri TEXT,"
+                " warc_date TEXT, filename TEXT, record_offset INTEGER, record_length INTEGER)"
+                " WITHOUT ROWID")
+            # One transaction for the file's life, never committed: no one else reads it, and a
+            # commit per capture cost ~20 µs.
+            self._db.execute("BEGIN")
+        return self._db
+
+    def add(self, capture: OriginalCapture) -> None:
+        """Hold ``capture`` (the first capture of a digest wins)."""
+        self._open().execute(
+            "INSERT OR IGNORE INTO pending VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (capture.digest, capture.record_id, capture.target_uri, capture.warc_date,
+             capture.filename, capture.offset, capture.length))
+
+    def get(self, digest: str) -> OriginalCapture | None:
+        """The held capture of ``digest``, if any."""
+        if self._db is None:
+            return None
+        row = self._db.execute("SELECT * FROM pending WHERE digest = ?", (digest,)).fetchone()
+        return OriginalCapture(*row) if row else None
+
+    def __len__(self) -> int:
+        if self._db is None:
+            return 0
+        return self._db.execute("SELECT COUNT(*) FROM pending").fetchone()[0]
+
+    def move_to(self, index: DigestIndex) -> None:
+        """Hand every held capture to ``index`` (a few at a time), and hold none."""
+        if self._db is None:
+            return
+        rows = self._db.execute("SELECT * FROM pending")
+        while batch := rows.fetchmany(self.BATCH):
+            index.add_many(OriginalCapture(*row) for row in batch)
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every held capture (their file is abandoned, or indexed)."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
 class DigestIndex:
     """Look up and remember payload digests in an SQLite file."""
 

@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import tracemalloc
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from importlib.metadata import version
@@ -527,6 +528,27 @@ def test_same_payload_again_is_a_revisit_that_refers_to_the_original(tmp_path: P
     assert revisit.http_headers.get_header("Content-Type") == "text/html; charset=utf-8"
     for path in (tmp_path / again.filename, tmp_path / "next" / next_crawl.filename):
         assert warcio_check(path).returncode == 0
+
+
+def test_the_originals_of_the_open_file_are_not_held_in_memory(tmp_path: Path) -> None:
+    """A 1 GB file holds tens of thousands of originals: memory must not grow with them."""
+    index = DigestIndex(tmp_path / "digests.sqlite3")
+    with make_writer(tmp_path, digest_index=index) as writer:
+        first = write_page(writer, "/0.html", body=b"<p>page 0</p>")
+        tracemalloc.start()
+        for number in range(1, 500):
+            write_page(writer, f"/{number}.html", body=f"<p>page {number}</p>".encode())
+        before = tracemalloc.get_traced_memory()[0]
+        for number in range(500, 3000):
+            write_page(writer, f"/{number}.html", body=f"<p>page {number}</p>".encode())
+        grown = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+        again = write_page(writer, "/again.html", body=b"<p>page 0</p>")
+        assert len(index) == 0  # nothing indexed while the file is open
+    assert grown / 2500 < 100, f"{grown / 2500:.0f} bytes kept per original"
+    assert again.record_type == "revisit" and again.refers_to == first.record_id
+    assert len(index) == 3000
+    index.close()
 
 
 def test_metadata_record_is_concurrent_to_its_response(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ import sqlite3
 from pathlib import Path
 
 from itemadapter import ItemAdapter
+from scrapy import Item
 from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler.paths import ArchivePaths
@@ -52,8 +53,11 @@ class ArticleStorePipeline:
 
     def process_item(self, item):
         adapter = ItemAdapter(item)
+        # A shallow copy will do (the store changes no nested value); asdict's deep one cost ~1%
+        # of a crawl's CPU.
+        record = dict(item) if isinstance(item, (dict, Item)) else adapter.asdict()
         try:
-            result = self.store.upsert(adapter.asdict())
+            result = self.store.upsert(record)
         except (sqlite3.Error, ValueError, TypeError) as error:
             self.stats.inc_value("articles/dropped/store_error")
             logger.error("Could not store article %s: %s", adapter.get("url"), error)
