@@ -3,7 +3,7 @@
 Run from the project root::
 
     python bench/bench_crawl_cpu.py [--articles 2000] [--rounds 3] [--baseline DIR]
-                                    [--memory 500,10000] [--keep DIR]
+                                    [--callgrind] [--memory 500,10000] [--keep DIR]
 
 In one run, against one replica portal of ``--articles`` articles:
 
@@ -16,9 +16,12 @@ and both report pages per CPU-second (user + system time of the crawl process, s
 included) and their ratio. ``--rounds`` repeats both, alternating, and reports every round's
 ratio and the median (other work on the machine moves single runs by ±0.1). ``--baseline DIR``
 adds, in each round, a full crawl from another checkout of the project (e.g. the commit before
-a change, unpacked with ``git archive``): before and after under the same conditions. Then, for
-each size in ``--memory``, a full crawl of a fresh replica of that many articles reports its peak
-resident memory (``ru_maxrss`` of the process).
+a change, unpacked with ``git archive``): before and after under the same conditions.
+``--callgrind`` runs every crawl under ``valgrind --tool=callgrind`` and counts user-space
+instructions instead of CPU seconds: ~50 times slower, but the same on a busy machine as on an
+idle one (system time, e.g. of file writes, is not counted). Then, for each size in
+``--memory``, a full crawl of a fresh replica of that many articles reports its peak resident
+memory (``ru_maxrss`` of the process).
 
 Politeness is relaxed for loopback as the tests do. ``--keep DIR`` leaves the full crawl's
 archive in DIR (to compare records across versions: ``bench/bench_crawl_compare.py``). Not a test.
@@ -29,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -77,8 +81,18 @@ class Plain(scrapy.Spider):
 '''
 
 
+# Set by --callgrind: crawls run under callgrind, and cost instructions instead of CPU seconds.
+CALLGRIND = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+COUNT_INSTRUCTIONS = False
+
+
 def measured(command: list[str], cwd: Path) -> tuple[float, float, int]:
-    """Run a command; return its wall seconds, CPU seconds (user + system) and peak RSS (KB)."""
+    """Run a command; return its wall seconds, CPU seconds (user + system) and peak RSS (KB).
+
+    With `COUNT_INSTRUCTIONS`, the second figure is the user-space instructions callgrind counted.
+    """
+    if COUNT_INSTRUCTIONS:
+        command = CALLGRIND + command
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
@@ -88,7 +102,10 @@ def measured(command: list[str], cwd: Path) -> tuple[float, float, int]:
     errors = process.stderr.read().decode("utf-8", "replace") if process.stderr else ""
     if process.returncode:
         raise SystemExit(f"{' '.join(command[:4])} failed ({process.returncode}):\n{errors}")
-    return time.perf_counter() - started, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+    cost = usage.ru_utime + usage.ru_stime
+    if COUNT_INSTRUCTIONS:
+        cost = int(re.search(r"Collected : (\d+)", errors).group(1))
+    return time.perf_counter() - started, cost, usage.ru_maxrss
 
 
 def full_crawl(origin: str, archive: Path, project: Path = ROOT):
@@ -131,9 +148,14 @@ def main() -> None:
                         help="replica sizes whose full crawl's peak RSS is measured ('' for none)")
     parser.add_argument("--keep", type=Path, help="keep the full crawl's archive here")
     parser.add_argument("--skip-cpu", action="store_true", help="measure memory only")
+    parser.add_argument("--callgrind", action="store_true",
+                        help="count instructions (valgrind) instead of CPU seconds: what the "
+                             "machine's load cannot move; ~50 times slower")
     parser.add_argument("--project", type=Path, default=ROOT,
                         help="run the full crawls from this checkout (before/after figures)")
     args = parser.parse_args()
+    global COUNT_INSTRUCTIONS
+    COUNT_INSTRUCTIONS = args.callgrind
     with tempfile.TemporaryDirectory(prefix="bench-crawl-cpu-") as scratch:
         scratch = Path(scratch)
         if not args.skip_cpu:
@@ -159,7 +181,9 @@ def cpu_rounds(args: argparse.Namespace, scratch: Path) -> None:
     if args.baseline:
         projects["baseline"] = args.baseline
     rates: dict[str, list[float]] = {name: [] for name in [*projects, "plain"]}
-    print(f"{'round':<6} {'crawl':<9} {'wall s':>7} {'CPU s':>7} {'pages/CPU-s':>12} "
+    # Instructions are shown in billions: pages per G-instruction against pages per CPU-second.
+    unit, scale = ("G ins", 1e9) if COUNT_INSTRUCTIONS else ("CPU s", 1.0)
+    print(f"{'round':<6} {'crawl':<9} {'wall s':>7} {unit:>7} {'pages/' + unit:>12} "
           f"{'RSS MB':>7}")
     with ReplicaProcess(articles=args.articles) as replica:
         urls: list[str] = []
@@ -169,6 +193,7 @@ def cpu_rounds(args: argparse.Namespace, scratch: Path) -> None:
                 if args.keep and name == "full" and number == 1:
                     archive = args.keep
                 wall, cpu, rss, summary = full_crawl(replica.origin, archive, project)
+                cpu /= scale
                 if not urls:
                     urls = fetched_urls(archive)
                     print(f"replica: {args.articles} articles; {len(urls)} pages fetched, "
@@ -179,6 +204,7 @@ def cpu_rounds(args: argparse.Namespace, scratch: Path) -> None:
                 if archive != args.keep:
                     shutil.rmtree(archive)
             wall, cpu, rss = plain_crawl(urls, scratch)
+            cpu /= scale
             rates["plain"].append(len(urls) / cpu)
             print(f"{number:<6} {'plain':<9} {wall:>7.1f} {cpu:>7.2f} {rates['plain'][-1]:>12.1f} "
                   f"{rss / 1024:>7.0f}")
