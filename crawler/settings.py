@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import os
 
+from scrapy.settings import default_settings as _scrapy_defaults
+
 from storage import warc as _warc
+
+
+def _without(components: dict, name: str) -> dict:
+    return {path: order for path, order in components.items() if path != name}
+
 
 BOT_NAME = "provincial-news-archiver"
 SPIDER_MODULES = ["spiders"]
@@ -59,6 +66,14 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
+# Scrapy's built-in lists without the two components crawler/lazy_components.py stands in for:
+# Scrapy imports every class named in EXTENSIONS or DOWNLOADER_MIDDLEWARES, even one set to
+# None, but not the *_BASE lists' (copied from the installed Scrapy, so they follow its version).
+EXTENSIONS_BASE = _without(_scrapy_defaults.EXTENSIONS_BASE,
+                           "scrapy.extensions.remote_control.RemoteControl")
+DOWNLOADER_MIDDLEWARES_BASE = _without(_scrapy_defaults.DOWNLOADER_MIDDLEWARES_BASE,
+                                       "scrapy.downloadermiddlewares.cookies.CookiesMiddleware")
+
 # --- Archiving ----------------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
     # Above HttpCompressionMiddleware (590) and every built-in: it sees responses as received
@@ -77,6 +92,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.origin.OriginGuardMiddleware": 50,
     # Above RedirectMiddleware (600): a redirect to another origin fails its request (errback).
     "crawler.middlewares.origin.OriginRedirectMiddleware": 620,
+    # Scrapy's, imported only when COOKIES_ENABLED (crawler/lazy_components.py).
+    "crawler.lazy_components.CookiesMiddleware": 700,
 }
 WARC_ENABLED = True
 # Rotate a WARC file once it holds 1 GB (storage.warc.DEFAULT_MAX_SIZE): the size the WARC
@@ -174,6 +191,8 @@ EXTENSIONS = {
     "crawler.extensions.failures.FailureReport": 505,
     # Before the summary: it counts, when the crawl ends, the failed articles still waiting.
     "crawler.extensions.retries.FailedArticleRetries": 490,
+    # Scrapy's, imported only when REMOTE_CONTROL_ENABLED (crawler/lazy_components.py).
+    "crawler.lazy_components.RemoteControl": 0,
 }
 # A progress line with rates every PROGRESS_INTERVAL seconds (instead of Scrapy's LogStats).
 PROGRESS_INTERVAL = 30.0
@@ -191,6 +210,11 @@ DUPEFILTER_CLASS = "crawler.dupefilter.CompactDupeFilter"
 # callback's output; ours yield an article and a few requests, and the pipelines are synchronous,
 # so Scrapy's 100 only cost task creation: a third of the crawl's CPU (docs/scale.md).
 CONCURRENT_ITEMS = 4
+# Scrapy checks each response's callback for a generator that returns a value by reading and
+# parsing its source (inspect + ast): its cache is keyed on the bound method, a new object per
+# request, so it never hits and costs ~2% of the crawl's CPU (py-spy, docs/scale.md). ruff's
+# checks and the tests stand in for the warning.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 # With a job directory, Scrapy pickles every request to disk when it is scheduled (~6% of the
 # crawl's CPU) for files only a graceful stop needs: these queues keep requests in memory and
 # write them to the same files when the crawl stops, or when more than

@@ -4,9 +4,12 @@ Completeness is per page and its assets. The portal spider records an article's 
 (``pending`` in the article store's ``assets`` table) *before* the article is stored, and an image
 as ``archived`` (with its WARC pointer) once its response is archived; so a crash at any moment
 leaves each image of a stored article either archived or owed. A crash between archiving an image
-and recording it costs a refetch, never an image. At crawl start the spider asks the ledger for
-what is owed and requests it, whether or not the article itself is fetched again (incremental
-crawls skip stored articles, and so does a full recrawl resumed after a crash).
+and recording it costs a refetch, never an image: that is what lets the ledger write archived
+images ``ARCHIVED_BATCH`` at a time (and before it reads or writes anything else).
+
+At crawl start the spider asks the ledger for what is owed and requests it, whether or not the
+article itself is fetched again (incremental crawls skip stored articles, and so does a full
+recrawl resumed after a crash).
 
 Failures: every failed attempt is listed in that crawl's ``failures.jsonl`` and counted here. The
 first failure is retried by the next crawl (it may have been a crash or a passing fault); after
@@ -43,6 +46,10 @@ from storage.warc_digests import DigestIndex
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_ATTEMPTS = 6
+# Images recorded as archived in one transaction: a commit per image was half of the ledger's
+# cost (~1% of a crawl's CPU, docs/scale.md); a crash loses at most this many records, i.e.
+# refetches those images, never loses one.
+ARCHIVED_BATCH = 50
 # A retry "1 day later" must not miss a nightly crawl that starts a few minutes earlier than the
 # last one did.
 SCHEDULE_SLACK = timedelta(hours=1)
@@ -100,6 +107,8 @@ class AssetLedger:
         self.site = site
         self.max_attempts = max_attempts
         self.clock = clock
+        # (url, fetched, pointer) of archived images not yet written (`ARCHIVED_BATCH`).
+        self._archived: list[tuple[str, str, dict]] = []
 
     @classmethod
     def open(cls, source: LedgerSource, site: str) -> AssetLedger:
@@ -119,8 +128,16 @@ class AssetLedger:
     def close(self) -> None:
         """Close the store (a second call does nothing)."""
         if self.store is not None:
+            self._write_archived()
             self.store.close()
             self.store = None
+
+    def _write_archived(self) -> None:
+        """Write the archived images held back (before any read or other write of the ledger,
+        so that it always answers as if each had been written at once)."""
+        if self._archived:
+            self.store.record_assets_archived(self.site, self._archived)
+            self._archived = []
 
     def verify(self, digest_db: Path) -> None:
         """Settle ``unverified`` assets: archived if the digest index knows them, else owed."""
@@ -149,6 +166,7 @@ class AssetLedger:
         urls = list(urls)
         if self.store is None:
             return urls
+        self._write_archived()
         now = _iso(self.clock())
         return [
             state.url for state in self.store.expect_assets(self.site, article, urls)
@@ -160,12 +178,15 @@ class AssetLedger:
         """URLs of the site's assets owed now (pending, or failed and due), in pages."""
         if self.store is None:
             return iter(())
+        self._write_archived()
         return (state.url for state in self.store.owed_assets(self.site, _iso(self.clock())))
 
     def archived(self, url: str, pointer: dict) -> None:
         """Record that a response for ``url`` is archived at ``pointer``."""
         if self.store is not None:
-            self.store.record_asset_archived(url, self.site, _iso(self.clock()), pointer)
+            self._archived.append((url, _iso(self.clock()), pointer))
+            if len(self._archived) >= ARCHIVED_BATCH:
+                self._write_archived()
 
     def failed(self, url: str, reason: str) -> str:
         """Record a failed attempt; return what happens next, for the failure report.
@@ -178,6 +199,7 @@ class AssetLedger:
             return ""
         if reason in PORTAL_UNREACHABLE:
             return "portal unreachable: still owed, no attempt counted"
+        self._write_archived()
         known = self.store.asset(url)
         attempts = (known.attempts if known else 0) + 1
         now = self.clock()

@@ -46,6 +46,7 @@ index is a GIN index on a folded ``tsvector``. Exports, reports and searches rea
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -55,6 +56,8 @@ from pathlib import Path
 from storage import backends
 from storage import search as fulltext
 from storage.jobs import setup_schema as _setup_job_history
+
+logger = logging.getLogger(__name__)
 
 # Column order is the order of keys in exported records.
 ARTICLE_FIELDS: tuple[str, ...] = (
@@ -230,6 +233,9 @@ class ArticleStore:
     """
 
     def __init__(self, path: str | Path | backends.DatabaseUrl, readonly: bool = False) -> None:
+        self.readonly = readonly
+        # Articles stored since the full-text index last took its batch (storage/search.py).
+        self._unindexed = 0
         if backends.is_postgres(path):
             self.path = path if isinstance(path, backends.DatabaseUrl) else \
                 backends.DatabaseUrl(path)
@@ -289,6 +295,8 @@ class ArticleStore:
         if self._db is None:
             return
         self._db.commit()
+        if not self.readonly:
+            fulltext.index_pending(self._db)
         self._db.close()
         self._db = None
 
@@ -349,6 +357,10 @@ class ArticleStore:
                 (key, version, record["content_hash"], record.get("fetched"),
                  json.dumps(record, ensure_ascii=False)),
             )
+        self._unindexed += 1
+        if self._unindexed >= fulltext.PENDING_BATCH:
+            fulltext.index_pending(self._db)
+            self._unindexed = 0
         return UpsertResult("new" if row is None else "updated", version, key,
                             record.get("canonical_rejected"), moved)
 
@@ -612,7 +624,22 @@ class ArticleStore:
             raise fulltext.NoIndexError(
                 f"{self.path} has no full-text index yet and is open read-only: open it once "
                 "as a user who may write to it (any scrapy command) to build the index")
+        self.index_pending()
         return fulltext.search(self._db, query, site, since, until, limit)
+
+    def index_pending(self) -> None:
+        """Bring the full-text index up to date before a search (``storage/search.py``).
+
+        A store open read-only cannot: then articles a crawl stored but did not index before
+        it stopped (a crash) are missing from the results, and a warning says so.
+        """
+        if not self.readonly:
+            fulltext.index_pending(self._db)
+        elif fulltext.has_pending(self._db):
+            logger.warning(
+                "%s: articles stored by a crawl that did not finish are not in the full-text "
+                "index yet; opening the store for writing (any scrapy command) indexes them",
+                self.path)
 
     # --- Assets (images of stored articles) ---------------------------------------------------
 
@@ -654,7 +681,12 @@ class ArticleStore:
                                                "VALUES (?, ?, ?, 'pending')"),
                 [(url, site, article) for url in urls],
             )
-        return [state for url in urls if (state := self.asset(url)) is not None]
+        if not urls:
+            return []
+        # One read for the article's images, not one per image (half of this call's cost).
+        known = {row["url"]: AssetState(**dict(row)) for row in self._db.execute(
+            f"SELECT * FROM assets WHERE url IN ({', '.join('?' * len(urls))})", urls)}
+        return [known[url] for url in urls if url in known]
 
     def asset(self, url: str) -> AssetState | None:
         """What the store knows about one asset URL, or None."""
@@ -683,13 +715,17 @@ class ArticleStore:
 
     def record_asset_archived(self, url: str, site: str, fetched: str, warc: dict) -> None:
         """Remember that a response for ``url`` is archived, and where (a WARC pointer)."""
+        self.record_assets_archived(site, [(url, fetched, warc)])
+
+    def record_assets_archived(self, site: str, archived: Iterable[tuple[str, str, dict]]) -> None:
+        """`record_asset_archived` for many ``(url, fetched, warc)``, in one transaction."""
         with self._db:
-            self._db.execute(
+            self._db.executemany(
                 "INSERT INTO assets (url, site, status, tried, warc) "
                 "VALUES (?, ?, 'archived', ?, ?) ON CONFLICT (url) DO UPDATE SET "
                 "status = 'archived', tried = excluded.tried, warc = excluded.warc, "
                 "reason = NULL, retry_after = NULL",
-                (url, site, fetched, _json(warc)),
+                [(url, site, fetched, _json(warc)) for url, fetched, warc in archived],
             )
 
     def record_asset_failure(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from storage import search as fulltext
 from storage.articles import ArticleStore
 from storage.dataset_card import FIELDS
 from storage.search import fold_sql
@@ -159,6 +160,19 @@ def add_views(path: Path) -> str | None:
     except sqlite3.OperationalError as error:
         return None if stored is not None else str(error)
     return None
+
+
+def index_pending(path: Path) -> None:
+    """Index articles a crawl stored but did not index before it stopped (`storage/search.py`),
+    so Datasette's search finds them; a store that may not be written is served as it is."""
+    try:
+        db = sqlite3.connect(path)
+        try:
+            fulltext.index_pending(db)
+        finally:
+            db.close()
+    except sqlite3.OperationalError:
+        pass
 
 
 def has_table(path: Path, name: str) -> bool:

@@ -249,6 +249,7 @@ def select(store: ArticleStore, selection: Selection) -> Iterator[dict]:
         params.append(selection.section)
     if selection.query:
         fulltext.check_query(db, selection.query)
+        store.index_pending()
         condition, parameter = fulltext.match_condition(db, selection.query)
         where += f" AND {condition}"
         params.append(parameter)

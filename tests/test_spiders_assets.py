@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from spiders.assets import AssetLedger, retry_delay
+from spiders.assets import ARCHIVED_BATCH, AssetLedger, retry_delay
 from storage.articles import ArticleStore
 from storage.warc_digests import DigestIndex, OriginalCapture
 
@@ -55,6 +55,30 @@ def test_an_article_s_images_are_owed_until_archived_and_never_requested_again(l
     state = ledger.store.asset("https://x.vn/a.jpg")
     assert (state.status, state.article) == ("archived", "https://x.vn/article-1/")
     assert json.loads(state.warc) == {"filename": "f.warc.gz", "offset": 0}
+
+
+def test_archived_images_are_written_in_batches_and_a_crash_only_costs_refetches(tmp_path, clock):
+    path = tmp_path / "articles.sqlite3"
+    urls = [f"https://x.vn/{n}.jpg" for n in range(ARCHIVED_BATCH + 3)]
+    ledger = AssetLedger(ArticleStore(path), SITE, 4, clock)
+    ledger.expect("https://x.vn/article/", urls)
+    for url in urls:
+        ledger.archived(url, {"filename": "f.warc.gz", "offset": 0})
+    # As after kill -9: nothing more is written. A full batch is in the store; the images after
+    # it are still owed (fetched again by the next crawl), none is lost.
+    ledger.store._db.close()
+    with ArticleStore(path) as store:
+        states = {url: store.asset(url).status for url in urls}
+    assert [url for url, status in states.items() if status == "archived"] == urls[:ARCHIVED_BATCH]
+    assert [url for url, status in states.items() if status == "pending"] == urls[ARCHIVED_BATCH:]
+    # Closed as a crawl ends, the ledger writes what it held back.
+    ledger = AssetLedger(ArticleStore(path), SITE, 4, clock)
+    for url in urls[ARCHIVED_BATCH:]:
+        ledger.archived(url, {"filename": "f.warc.gz", "offset": 1})
+    ledger.close()
+    with ArticleStore(path) as store:
+        assert {store.asset(url).status for url in urls} == {"archived"}
+        assert list(AssetLedger(store, SITE, 4, clock).owed()) == []
 
 
 def test_a_failed_image_is_retried_with_a_doubling_delay_then_given_up(ledger, clock):

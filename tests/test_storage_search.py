@@ -3,10 +3,16 @@ an index that follows every change to the store, and stores that predate it."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 
+from storage import search as fulltext
 from storage.articles import ArticleStore
 from storage.search import SearchSyntaxError, rebuild_index
 from tests.test_storage_articles import make_record
@@ -157,12 +163,118 @@ def test_a_store_written_before_the_index_gets_it_on_first_opening(tmp_path):
         for name in ("insert", "replace", "delete", "update"):
             db.execute(f"DROP TRIGGER articles_fts_{name}")
         db.execute("DROP TABLE articles_fts")
+        db.execute("DROP TABLE articles_fts_pending")
     with ArticleStore(path, readonly=True) as store:
         with pytest.raises(ValueError, match="no full-text index"):
             store.search("nong thon")
     with ArticleStore(path) as store:
         assert found(store, "nong thon moi") == [VILLAGES["url"]]
         assert found(store, "dai hoi") == [CONGRESS["url"]]
+
+
+def test_new_articles_wait_for_a_batch_that_every_way_of_reading_takes_first(tmp_path, caplog):
+    path = tmp_path / "articles.sqlite3"
+    writer = ArticleStore(path)
+    writer.upsert(CONGRESS)
+    writer.upsert(VILLAGES)
+    # Another program reading the store while the crawl runs does not see the batch yet, and
+    # is told why.
+    with ArticleStore(path, readonly=True) as reader, caplog.at_level(logging.WARNING):
+        assert found(reader, "dai hoi") == []
+    assert "not in the full-text index yet" in caplog.text
+    # The writer's own search takes the batch first; so does closing the store.
+    assert found(writer, "dai hoi") == [CONGRESS["url"]]
+    writer.upsert(FOOTBALL)
+    writer.close()
+    with ArticleStore(path, readonly=True) as reader:
+        assert found(reader, "thien truong") == [FOOTBALL["url"]]
+        assert found(reader, "nong thon moi") == [VILLAGES["url"]]
+    with ArticleStore(path) as store:
+        assert index_entries(path) == rebuilt_entries(store)
+
+
+def test_a_long_crawl_indexes_every_batch_as_it_goes(tmp_path, monkeypatch):
+    monkeypatch.setattr(fulltext, "PENDING_BATCH", 2)
+    path = tmp_path / "articles.sqlite3"
+    with ArticleStore(path) as writer:
+        writer.upsert(CONGRESS)
+        writer.upsert(VILLAGES)  # the second of a batch: indexed without closing
+        writer.upsert(FOOTBALL)  # the first of the next: waits
+        with ArticleStore(path, readonly=True) as reader:
+            assert found(reader, "dai hoi") == [CONGRESS["url"]]
+            assert found(reader, "nong thon moi") == [VILLAGES["url"]]
+            assert found(reader, "thien truong") == []
+
+
+def test_a_crawl_killed_before_its_batch_leaves_it_to_the_next_program_that_writes(tmp_path):
+    path = tmp_path / "articles.sqlite3"
+    killed = textwrap.dedent(f"""
+        import os
+        from storage.articles import ArticleStore
+        from tests.test_storage_search import CONGRESS, VILLAGES
+        store = ArticleStore({str(path)!r})
+        store.upsert(CONGRESS)
+        store.upsert(VILLAGES)
+        os._exit(9)  # no close, no batch: as after kill -9
+    """)
+    result = subprocess.run([sys.executable, "-c", killed], cwd=Path(__file__).parent.parent,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 9, result.stderr
+    with ArticleStore(path) as store:
+        assert found(store, "dai hoi") == [CONGRESS["url"]]
+        assert found(store, "nong thon moi") == [VILLAGES["url"]]
+        assert index_entries(path) == rebuilt_entries(store)
+
+
+def test_articles_changed_or_deleted_while_they_wait_are_indexed_as_they_are_then(tmp_path):
+    path = tmp_path / "articles.sqlite3"
+    with ArticleStore(path) as store:
+        store.upsert(CONGRESS)
+        store.upsert(VILLAGES)
+        store.upsert(FOOTBALL)
+        # A new version of a waiting article (REPLACE under a new rowid), another edited by
+        # hand, a third deleted: none indexed yet.
+        store.upsert({**VILLAGES, "body": "Cánh đồng mẫu lớn ở Giao Thủy.",
+                      "content_hash": "sha256:v2"})
+        store._db.execute("UPDATE articles SET title = 'Sân Thiên Trường mở cửa' "
+                          "WHERE canonical_url = ?", (FOOTBALL["url"],))
+        store._db.execute("DELETE FROM articles WHERE canonical_url = ?", (CONGRESS["url"],))
+        store._db.commit()
+    with ArticleStore(path) as store:
+        assert found(store, "canh dong mau lon") == [VILLAGES["url"]]
+        assert found(store, "duong lang") == []
+        assert found(store, "san thien truong mo cua") == [FOOTBALL["url"]]
+        assert found(store, "thep xanh") == []
+        assert found(store, "dai hoi") == []
+        assert index_entries(path) == rebuilt_entries(store)
+
+
+# The insert trigger of the stores written before batching: each row indexed on its own.
+_UNBATCHED_INSERT = f"""
+CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+    INSERT INTO articles_fts (rowid, title, lead, body)
+    VALUES (new.rowid, {fulltext.fold_sql("new.title")}, {fulltext.fold_sql("new.lead")},
+            {fulltext.fold_sql("new.body")});
+END
+"""
+
+
+def test_a_store_indexed_row_by_row_gets_batches_on_opening(tmp_path):
+    path = tmp_path / "articles.sqlite3"
+    with ArticleStore(path) as store:
+        store.upsert(CONGRESS)
+    with sqlite3.connect(path) as db:  # as the version before batching left it
+        db.execute("DROP TRIGGER articles_fts_insert")
+        db.execute("DROP TABLE articles_fts_pending")
+        db.execute(_UNBATCHED_INSERT)
+    with ArticleStore(path) as store:
+        [(trigger,)] = store._db.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'articles_fts_insert'").fetchall()
+        assert "articles_fts_pending" in trigger
+        store.upsert(VILLAGES)
+        assert found(store, "dai hoi") == [CONGRESS["url"]]
+        assert found(store, "nong thon moi") == [VILLAGES["url"]]
+        assert index_entries(path) == rebuilt_entries(store)
 
 
 def test_the_index_is_declared_as_datasette_looks_for_it(sqlite_store):

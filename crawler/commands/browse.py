@@ -76,6 +76,7 @@ class Command(OfflineCommand):
             raise InputError(f"no article store at {db}: crawl first (or set ARTICLES_DB)")
         overrides = read_metadata(opts.metadata) if opts.metadata else {}
         problem = browse.add_views(db)
+        browse.index_pending(db)
         if problem:
             print_error("browse", f"cannot add the view {browse.LIST_VIEW} to {db} ({problem}): "
                         "served without it, so without the month facet")

@@ -18,7 +18,6 @@ from crawler.cli import InputError, OfflineCommand, one_line_errors, store_error
 from crawler.paths import ArchivePaths
 from storage.backends import DatabaseUrl, StoreLocationError, store_location
 from storage.backends.move import MoveError, move_store
-from storage.backends.postgres import StoreDatabaseError
 
 
 class Command(OfflineCommand):
@@ -60,6 +59,9 @@ class Command(OfflineCommand):
             print(f"Move incomplete: {error}")
             return
         except sqlite3.Error as error:
+            # Imported only here: psycopg costs every `scrapy` command ~75 ms to import.
+            from storage.backends.postgres import StoreDatabaseError
+
             failed = target if isinstance(error, StoreDatabaseError) else source
             raise store_error(failed, error) from error
         print(f"Moved {source} into {target} in {time.perf_counter() - started:.1f} s:")

@@ -391,13 +391,17 @@ def _read_dates(page: _Page) -> dict:
     from the generic path is what the profile gives).
     """
     selectors = page.selectors
-    generic_published, generic_modified = pagedates.find_dates(
-        page.tree, page.metas, page.ld_objects,
-        pagedates.page_signals(page.url, attribute(page.tree.root, "lang"), page.metas,
-                               page.profile.timezone if page.profile else page.site_zone),
-        page.canonical[0].strip() if page.canonical else None,
-    ) if selectors is None or not selectors["published"] or not selectors["modified"] else (
-        None, None)
+    generic_published = generic_modified = None
+    if selectors is None or not selectors["published"] or not selectors["modified"]:
+        signals = pagedates.page_signals(
+            page.url, attribute(page.tree.root, "lang"), page.metas,
+            page.profile.timezone if page.profile else page.site_zone)
+        if selectors is None or not selectors["published"]:
+            generic_published, generic_modified = pagedates.find_dates(
+                page.tree, page.metas, page.ld_objects, signals,
+                page.canonical[0].strip() if page.canonical else None)
+        else:  # the profile finds the publication date: only the modification date is read
+            generic_modified = pagedates.find_modified(page.metas, page.ld_objects, signals)
     published = generic_published if selectors is None or not selectors["published"] else (
         _profile_date(page, "published", ("article:published_time", "datePublished", "pubdate"),
                       "datePublished", url=page.url))

@@ -17,7 +17,6 @@ import re
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
-import trafilatura
 from lxml.etree import XPath
 from lxml.html import HtmlElement
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -247,6 +246,11 @@ def prose_chars(blocks: Iterable[str]) -> int:
 def _lxml_tree(html: str, url: str) -> HtmlElement | None:
     """The page as trafilatura parses it (None when it cannot)."""
     try:
+        # Imported here, not at the top: trafilatura and what it loads (courlan, htmldate, …)
+        # cost every `scrapy` command ~0.2 s of CPU at start-up, and a profiled site's crawl
+        # rarely needs it (measured: bench/bench_crawl_cpu.py, docs/scale.md).
+        import trafilatura
+
         return trafilatura.load_html(html)
     except Exception as error:  # a library failure must fall back to find_body, not crash
         logger.warning("trafilatura failed on %s: %s", url, error)
@@ -256,6 +260,8 @@ def _lxml_tree(html: str, url: str) -> HtmlElement | None:
 def _trafilatura_text(tree: HtmlElement, url: str, *, fast: bool) -> str:
     """trafilatura's text of the page ("" when it finds none or fails); ``tree`` is left as is."""
     try:
+        import trafilatura  # see _lxml_tree
+
         text = trafilatura.extract(tree, url=url, **{**TRAFILATURA_OPTIONS, "fast": fast})
     except Exception as error:  # a library failure must fall back to find_body, not crash
         logger.warning("trafilatura failed on %s: %s", url, error)
