@@ -123,10 +123,13 @@ LOADING: dict[str, dict[str, str]] = {
                     '# or, reading this card\'s header: load_dataset("{folder}", split="train")',
     },
     "jsonl": {
-        # Without these switches pandas, pyarrow, DuckDB and datasets turn ISO text into
-        # timestamps and drop the page's offset (08:17+07:00 becomes a naive 01:17).
-        "pandas": 'import pandas as pd\n'
-                  'df = pd.read_json("{file}", lines=True, dtype=False, convert_dates=False)',
+        # Left to guess types, pandas, pyarrow, DuckDB and datasets turn ISO text into
+        # timestamps and drop the page's offset (08:17+07:00 becomes a naive 01:17). pandas'
+        # switch for it (convert_dates) is deprecated in pandas 3 and still needed in pandas 2:
+        # records read with json guess nothing in either.
+        "pandas": 'import json\nimport pandas as pd\n'
+                  'with open("{file}", encoding="utf-8") as f:\n'
+                  '    df = pd.DataFrame([json.loads(line) for line in f])',
         "pyarrow": 'import json\nimport pyarrow as pa\n'
                    'with open("{file}", encoding="utf-8") as f:\n'
                    '    table = pa.Table.from_pylist([json.loads(line) for line in f])',
@@ -134,9 +137,9 @@ LOADING: dict[str, dict[str, str]] = {
                   '# date formats that match nothing keep the ISO text as text\n'
                   'rel = duckdb.sql("SELECT * FROM read_json(\'{file}\', '
                   'timestampformat=\'%d/%m/%Y\', dateformat=\'%d/%m/%Y\')")',
-        "datasets": 'import pandas as pd\nfrom datasets import Dataset\n'
-                    'ds = Dataset.from_pandas(pd.read_json("{file}", lines=True, dtype=False, '
-                    'convert_dates=False))',
+        "datasets": 'import json\nfrom datasets import Dataset\n'
+                    'with open("{file}", encoding="utf-8") as f:\n'
+                    '    ds = Dataset.from_list([json.loads(line) for line in f])',
     },
     "csv": {
         "pandas": 'import pandas as pd\n'
