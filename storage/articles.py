@@ -599,19 +599,9 @@ class ArticleStore:
 
         ``since`` and ``until`` are ISO dates (``2020-02-01``); ``until`` is inclusive.
         """
-        clauses, params = [], []
-        if site:
-            clauses.append("site = ?")
-            params.append(site)
-        if since:
-            clauses.append("published >= ?")
-            params.append(since)
-        if until:
-            # Inclusive of the whole day: ISO strings of that day sort below the next character.
-            clauses.append("published < ?")
-            params.append(until + "\uffff")
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        query = f"SELECT {ARTICLE_COLUMNS} FROM articles {where} ORDER BY published, canonical_url"
+        where, params = fulltext.article_filters(site, since, until)  # as search and export
+        query = (f"SELECT {ARTICLE_COLUMNS} FROM articles AS a WHERE 1 = 1{where} "
+                 "ORDER BY published, canonical_url")
         for row in backends.stream(self._db, query, params):
             yield _record(row)
 
