@@ -31,7 +31,7 @@ import json
 import logging
 import shutil
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib.metadata import version
@@ -40,7 +40,7 @@ from typing import IO
 
 from warcio.archiveiterator import ArchiveIterator
 
-from storage.index import IndexCounts, replayable_lines, sorted_cdxj
+from storage.index import IndexCounts, current_index, replayable_lines, sorted_cdxj
 from storage.partial import partial_file, partial_path, remove_leftovers, scratch_directory
 
 logger = logging.getLogger(__name__)
@@ -68,6 +68,8 @@ class PackageCounts:
     warc_files: int
     pages: int
     index: IndexCounts
+    # Whether the index was copied from the archive's current CDXJ index (not made again).
+    index_reused: bool = False
 
 
 def capture_date(warc_directory: Path, pointer: dict | None) -> str | None:
@@ -158,26 +160,41 @@ class _WaczZip:
 
 
 def _add_index(wacz: _WaczZip, warc_files: Sequence[Path], warc_root: Path,
-               output: Path) -> IndexCounts:
-    """Add ``indexes/index.cdx.gz`` (CDXJ in gzip blocks) and ``indexes/index.idx``."""
+               output: Path, index_file: Path | None) -> tuple[IndexCounts, bool]:
+    """Add ``indexes/index.cdx.gz`` (CDXJ in gzip blocks) and ``indexes/index.idx``.
+
+    The lines are ``index_file``'s when it indexes exactly ``warc_files`` as they are now
+    (`storage.index.current_index`: what ``scrapy index`` wrote), else the files are indexed.
+    Returns what the index holds and whether ``index_file`` was used.
+    """
     from cdxj_indexer.main import CompressedWriter  # not at import: see `validate_wacz`
 
-    counts, idx = IndexCounts(), io.StringIO()
+    idx = io.StringIO()
+    current = current_index(index_file, warc_files, warc_root) if index_file else None
+    counts = current or IndexCounts()
     with scratch_directory(output) as scratch:
-        sorted_path = sorted_cdxj(warc_files, warc_root, Path(scratch))
+        if current is not None:
+            def lines() -> Iterator[str]:
+                with index_file.open(encoding="utf-8") as indexed:
+                    yield from indexed
+        else:
+            sorted_path = sorted_cdxj(warc_files, warc_root, Path(scratch))
+
+            def lines() -> Iterator[str]:
+                with sorted_path.open(encoding="utf-8") as indexed:
+                    yield from replayable_lines(indexed, counts)
 
         def write_index(stream: IO[bytes]) -> None:
             blocks = CompressedWriter(idx, data_out=stream, num_lines=INDEX_BLOCK_LINES,
                                       data_out_name="index.cdx.gz", digest_records=True)
-            with sorted_path.open(encoding="utf-8") as lines:
-                for line in replayable_lines(lines, counts):
-                    blocks.write(line)
+            for line in lines():
+                blocks.write(line)
             if blocks.block:
                 blocks.flush()
         wacz.add("indexes/index.cdx.gz", write_index, compress=False)
     wacz.add("indexes/index.idx",
              lambda stream: stream.write(idx.getvalue().encode("utf-8")), compress=True)
-    return counts
+    return counts, current is not None
 
 
 def _add_pages(wacz: _WaczZip, pages: Iterable[Page]) -> tuple[int, Page | None]:
@@ -230,10 +247,12 @@ def write_wacz(
     *,
     title: str,
     warc_root: Path,
+    index_file: Path | None = None,
 ) -> PackageCounts:
     """Write ``output`` (a ``.wacz``) holding ``warc_files`` with ``pages`` as its page list.
 
-    ``warc_root`` is the directory the WARC files are in.  Raises ``ValueError`` (with
+    ``warc_root`` is the directory the WARC files are in; ``index_file`` the archive's CDXJ
+    index, used if it is current (see `_add_index`).  Raises ``ValueError`` (with
     ``wacz validate``'s report) when the result does not validate; nothing is left then.
     """
     output = Path(output)
@@ -244,7 +263,8 @@ def write_wacz(
             wacz = _WaczZip(archive)
             for path in warc_files:
                 wacz.add_file(f"archive/{path.name}", path)
-            index_counts = _add_index(wacz, warc_files, warc_root, output)
+            index_counts, reused = _add_index(wacz, warc_files, warc_root, output,
+                                              index_file)
             page_count, newest = _add_pages(wacz, pages)
             _add_datapackage(wacz, title, newest)
         handle.flush()
@@ -252,7 +272,7 @@ def write_wacz(
         valid, report = validate_wacz(partial_path(output))
         if not valid:
             raise ValueError(f"{output} would not validate (wacz validate):\n{report[-2000:]}")
-    return PackageCounts(len(warc_files), page_count, index_counts)
+    return PackageCounts(len(warc_files), page_count, index_counts, reused)
 
 
 def validate_wacz(path: str | Path) -> tuple[bool, str]:

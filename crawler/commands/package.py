@@ -68,7 +68,7 @@ class Command(OfflineCommand):
                 check_site(opts.site, 0)
             try:
                 counts = write_wacz(files, article_pages(articles, directory), output,
-                                    title=title, warc_root=directory)
+                                    title=title, warc_root=directory, index_file=paths.index_file)
             except ValueError as error:
                 self.exitcode = 1
                 print(error)
@@ -77,6 +77,9 @@ class Command(OfflineCommand):
                 raise cannot_write(opts.output, error) from error
         print(f"Wrote {opts.output}: {counts.warc_files} WARC files, {counts.pages} article "
               f"pages; wacz validate passed")
+        if counts.index_reused:
+            print(f"Its index is {paths.index_file}'s lines: that index is current (scrapy index "
+                  "made it from these very files)")
         if counts.index.unresolved_not_modified:
             print(f"Left out of its index {counts.index.unresolved_not_modified} 304 "
                   f"revalidations whose confirmed capture is not in these files")
