@@ -31,7 +31,9 @@ This module reads no settings and has no Scrapy imports.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -62,9 +64,27 @@ def sorted_cdxj(warc_files: Sequence[Path], root: str | Path, scratch: Path) -> 
     from cdxj_indexer.main import write_cdx_index
 
     path = scratch / "sorted.cdxj"
-    with path.open("w", encoding="utf-8") as stream:
+    with path.open("w", encoding="utf-8") as stream, _temporary_files_in(scratch):
         write_cdx_index(stream, [str(p) for p in warc_files], {"sort": True, "dir_root": str(root)})
     return path
+
+
+@contextlib.contextmanager
+def _temporary_files_in(directory: Path) -> Iterator[None]:
+    """Make ``tempfile``'s default folder ``directory`` for a while.
+
+    cdxj-indexer's sort writes its 32 MB runs with ``NamedTemporaryFile()``, no folder given:
+    ~2 GB at 1,000,000 articles into the system's temporary folder, often a file system in RAM,
+    where a killed run also left them. In the scratch directory beside the output they go with
+    it (`storage.partial.remove_leftovers` clears a killed run's). The offline commands that
+    index run nothing else meanwhile.
+    """
+    saved = tempfile.tempdir
+    tempfile.tempdir = str(directory)
+    try:
+        yield
+    finally:
+        tempfile.tempdir = saved
 
 
 def replayable_lines(lines: Iterable[str], counts: IndexCounts) -> Iterator[str]:

@@ -30,6 +30,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.timeutils import iso_date_to_timestamp
 
+from storage.partial import remove_leftovers, scratch_directory
 from storage.payload import record_payload
 from storage.warc import WarcPointer
 
@@ -37,6 +38,9 @@ logger = logging.getLogger(__name__)
 
 # Candidates sorted in memory before a run goes to disk (~150 bytes each).
 SORT_RUN_CANDIDATES = 100_000
+# Named like the output of a command, for `storage.partial.scratch_directory`: the scratch folder
+# is ``ARCHIVE_DIR/.captures.<pid>.<random>.tmp``.
+CAPTURES_SCRATCH = "captures"
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ def iter_latest_captures(
     points at another record than the one it lists.
     """
     files = sorted(warc_dir.glob("*.warc.gz*"))
-    with tempfile.TemporaryDirectory(prefix="captures-") as scratch:
+    with _sorting_scratch(warc_dir) as scratch:
         indexed: set[str] = set()
         candidates = itertools.chain(
             _indexed_candidates(index_file, files, wanted, indexed),
@@ -83,6 +87,17 @@ def iter_latest_captures(
                                    key=lambda candidate: candidate[0])
         for url, group in by_url:
             yield _latest(warc_dir, url, group)
+
+
+def _sorting_scratch(warc_dir: Path) -> tempfile.TemporaryDirectory:
+    """Where the sorting runs (~150 bytes a capture) go: beside the WARC directory, not in the
+    system's temporary folder (often in RAM), unless the archive may not be written there."""
+    scratch_for = warc_dir.parent / CAPTURES_SCRATCH
+    try:
+        remove_leftovers(scratch_for)  # a killed run's
+        return scratch_directory(scratch_for)
+    except OSError:
+        return tempfile.TemporaryDirectory(prefix="captures-")
 
 
 def _indexed_candidates(index_file: Path | None, files: list[Path],

@@ -45,3 +45,32 @@ def test_index_is_sorted_relative_and_leaves_out_not_modified(tmp_path: Path) ->
         "vn,baonamdinh)/a.html "
     )
     unfinished.close()
+
+
+def test_the_sort_spills_beside_the_index_not_into_the_system_temporary_folder(
+    tmp_path: Path, monkeypatch
+) -> None:
+    # cdxj-indexer sorts in runs of 32 MB written to temporary files: at 1,000,000 articles
+    # ~2 GB, which a /tmp in memory (tmpfs) would hold in RAM, and a killed run would leave there.
+    import cdxj_indexer.main as cdxj_indexer
+
+    spilled: list[Path] = []
+    real = cdxj_indexer.NamedTemporaryFile
+
+    def recorded(*args, **kwargs):
+        handle = real(*args, **kwargs)
+        spilled.append(Path(handle.name))
+        return handle
+
+    monkeypatch.setattr(cdxj_indexer, "NamedTemporaryFile", recorded)
+    monkeypatch.setattr(cdxj_indexer.SortingWriter, "MAX_SORT_BUFF_SIZE", 512)
+    with WarcWriter(tmp_path / "warc", prefix="news", hostname="box") as writer:
+        for number in range(40):
+            write(writer, f"/{number}.html", 200, b"<p>%d</p>" % number)
+    output = tmp_path / "archive" / "index.cdxj"
+    lines = write_cdxj(closed_warc_files(tmp_path / "warc"), output, tmp_path / "warc")
+    assert lines == 40 and len(output.read_text().splitlines()) == 40
+    assert len(spilled) > 1  # the sort did spill
+    assert all(path.parent.parent == output.parent for path in spilled), spilled
+    assert sorted(p.name for p in output.parent.iterdir()) == [
+        "index.cdxj", "index.cdxj.sources.json"]  # the scratch directory went with its runs

@@ -85,3 +85,28 @@ def test_a_damaged_record_hides_no_indexed_capture_after_it(tmp_path):
 
     assert scanned == ["https://baonamdinh.vn/a.html"]  # a scan stops at the damage
     assert through_index == ["https://baonamdinh.vn/a.html", "https://baonamdinh.vn/c.html"]
+
+
+def test_sorting_runs_stay_in_the_archive_and_a_killed_run_s_are_cleared(tmp_path, monkeypatch):
+    import tempfile
+
+    warc = tmp_path / "archive" / "warc"
+    with WarcWriter(warc, prefix="first", hostname="box") as writer:
+        for number in range(5):
+            write(writer, f"/{number}.html", 200, b"<p>%d</p>" % number)
+    # What a sitecheck killed mid-sort left (its process is gone), and a system temporary
+    # folder that must stay untouched (often in RAM: the runs are ~150 bytes a capture).
+    left = tmp_path / "archive" / ".captures.999999999.abc.tmp"
+    left.mkdir()
+    (left / "run-0").write_text("x")
+    system_tmp = tmp_path / "system-tmp"
+    system_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system_tmp))
+    captures = iter_latest_captures(warc, pages, run_size=2)
+    first = next(captures)
+    seen_during = sorted(p.name for p in (tmp_path / "archive").iterdir())
+    rest = list(captures)
+    assert len([first, *rest]) == 5
+    assert not left.exists() and list(system_tmp.iterdir()) == []
+    assert any(name.startswith(".captures.") for name in seen_during)  # runs beside warc/
+    assert sorted(p.name for p in (tmp_path / "archive").iterdir()) == ["warc"]
