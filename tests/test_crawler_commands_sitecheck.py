@@ -100,3 +100,25 @@ def test_sitecheck_reads_every_content_encoding_and_skips_bombs(tmp_path):
     assert "none of the 1 latest archived baonamdinh articles could be read" in unreadable.stderr
     assert bombs[0].url in unreadable.stdout
     assert not (only_bomb / "sitecheck").exists()
+
+
+def test_a_page_the_parser_fails_on_is_listed_and_the_check_goes_on(tmp_path, monkeypatch):
+    from crawler.commands import sitecheck as command
+    from spiders.baonamdinh import BaoNamDinhSpider
+
+    archive = tmp_path / "archive"
+    pages = [entry for entry in archive_articles(archive / "warc", "https://baonamdinh.vn")]
+    broken = pages[1].url
+    parse = command.extract_with_profile
+
+    def failing_on_one(payload, url, *args, **kwargs):
+        if url == broken:
+            raise RecursionError("maximum recursion depth exceeded")  # a parser bug on one page
+        return parse(payload, url, *args, **kwargs)
+
+    monkeypatch.setattr(command, "extract_with_profile", failing_on_one)
+    records, skipped = command.parse_latest(archive / "warc", BaoNamDinhSpider.profile, 50,
+                                            1 << 20)
+    assert len(records) == len(pages) - 1
+    [line] = skipped
+    assert broken in line and "could not be parsed" in line and "RecursionError" in line

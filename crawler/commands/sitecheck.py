@@ -96,7 +96,12 @@ def parse_latest(
             skipped.append(f"  skipped {capture.url}: record {capture.pointer['record_id']} "
                            f"in {capture.pointer['filename']}: {error}")
             continue
-        records.append(extract_with_profile(payload, capture.url, profile, capture.content_type))
+        try:
+            records.append(extract_with_profile(payload, capture.url, profile,
+                                                capture.content_type))
+        except Exception as error:  # one page the parser fails on must not stop the check
+            logger.debug("Parser failed on %s", capture.url, exc_info=True)
+            skipped.append(f"  skipped {capture.url}: could not be parsed: {error!r}")
     return records, skipped
 
 
