@@ -50,8 +50,11 @@ from tests.conftest import LOOPBACK_SETTINGS  # noqa: E402
 from tests.redis_process import MISSING, RedisProcess, available  # noqa: E402
 from tests.replica.process import ReplicaProcess  # noqa: E402
 
+# One replica stands for the many portals a fleet of workers crawls: each worker keeps its own
+# pace (SHARED_POLITENESS off). On one real portal the workers together keep one crawl's pace
+# (crawler/middlewares/shared_politeness.py), so more workers do not crawl one portal faster.
 SETTINGS = {**LOOPBACK_SETTINGS, "CONCURRENT_REQUESTS_PER_DOMAIN": "2", "PROGRESS_INTERVAL": "0",
-            "FRONTIER_POLL_INTERVAL": "0.2"}
+            "FRONTIER_POLL_INTERVAL": "0.2", "SHARED_POLITENESS": "False"}
 
 
 def start_worker(origin: str, archive: Path, redis_url: str | None,

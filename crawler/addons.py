@@ -54,7 +54,8 @@ class RedisFrontier:
     seen set live in Redis and outlive the workers, so Scrapy's ``JOBDIR`` is switched off), adds
     `crawler.frontier.SeedOnceMiddleware` (discovery once per crawl run), names this worker
     (``WORKER_ID``, default ``<hostname>-<pid>``: in its WARC files' names and ``warcinfo``) and
-    makes the WARC payload-digest index Redis's (``crawler/middlewares/warc_capture.py``).
+    makes the WARC payload-digest index Redis's (``crawler/middlewares/warc_capture.py``) and each
+    portal's pace the workers' together (``crawler/middlewares/shared_politeness.py``).
     """
 
     def update_settings(self, settings) -> None:
@@ -83,3 +84,7 @@ class RedisFrontier:
         switch("WORKER_ID", settings.get("WORKER_ID") or default_worker_id())
         settings.set_in_component_priority_dict(
             "SPIDER_MIDDLEWARES", SeedOnceMiddleware, 0)
+        # The workers together keep one crawl's pace per portal (SHARED_POLITENESS).
+        settings.set_in_component_priority_dict(
+            "DOWNLOADER_MIDDLEWARES",
+            "crawler.middlewares.shared_politeness.SharedPolitenessMiddleware", 660)

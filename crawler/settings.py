@@ -132,6 +132,10 @@ FAILED_ARTICLES_MAX_DAYS = 32
 # (crawler/frontier.py).
 # Unset (the default): one process, Scrapy's own scheduler, nothing to start.
 # REDIS_URL = "redis://127.0.0.1:6379/0"
+# With REDIS_URL, the workers together ask each portal at one crawl's pace (its download delay,
+# AutoThrottle's or robots.txt's), not N times it: each request waits for its host's next free
+# moment, reserved in Redis (crawler/middlewares/shared_politeness.py). False: each on its own.
+SHARED_POLITENESS = True
 # This worker's name in its WARC files' names and warcinfo (default <hostname>-<pid>); a stable
 # one lets a restarted worker take back its requests at once instead of after the lease timeout.
 # WORKER_ID = "crawler1"
