@@ -358,3 +358,32 @@ def test_two_machines_share_redis_and_postgresql(redis_server, portal, postgres,
     pages = {path: n for path, n in responses.items() if path != "/robots.txt"}
     assert set(ARTICLE_PATHS) <= set(pages)
     assert set(pages.values()) == {1}, {p: n for p, n in pages.items() if n > 1}
+
+
+def test_two_workers_archive_a_portal_nobody_wrote_a_profile_for(redis_server, tmp_path):
+    # The any-portal spider learns its selectors and URL shapes from the pages each worker
+    # reads; on a shared frontier each worker learns from its own, and nothing is lost or doubled.
+    from tests.test_spiders_portal import portal_command
+
+    articles = 40
+    redis_server.flush()
+    archive = tmp_path / "archive"
+    with ReplicaProcess(articles=articles, layout="legacy-asp") as layout_portal:
+        command = portal_command(layout_portal.origin + "/", archive, "site_id=namha",
+                                 CONCURRENT_REQUESTS_PER_DOMAIN="2", FRONTIER_POLL_INTERVAL="0.2")
+        env = {**os.environ, "REDIS_URL": redis_server.url}
+        logs = [tmp_path / f"worker{n}.log" for n in (1, 2)]
+        processes = []
+        for log in logs:
+            with log.open("w") as output:
+                processes.append(subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=output,
+                                                  stderr=output, env=env))
+        for process, log in zip(processes, logs, strict=True):
+            assert " ERROR: " not in finish(process, log)
+    with sqlite3.connect(archive / "articles.sqlite3") as db:
+        urls = [row[0] for row in db.execute("SELECT url FROM articles")]
+    assert len(urls) == len(set(urls)) == articles
+    warcs = Warcs.read(archive / "warc")
+    assert len(warcs.files) == 2 and len(set(warcs.workers.values())) == 2
+    # Each worker asks for robots.txt itself (Scrapy's RobotsTxtMiddleware); nothing else twice.
+    assert {page for page, count in warcs.responses.items() if count > 1} == {"/robots.txt"}
