@@ -31,7 +31,7 @@ class _WhenEnabled:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Any:
         if not crawler.settings.getbool(cls.setting):
-            raise NotConfigured(f"{cls.setting} is off")
+            raise NotConfigured  # no reason given: Scrapy would log one as a WARNING each crawl
         return build_from_crawler(load_object(cls.component), crawler)
 
 

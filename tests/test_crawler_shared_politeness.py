@@ -25,7 +25,7 @@ ARTICLES = 10
 DELAY = 0.25
 # One request at a time per worker, at exactly DELAY apart: the pace is the delay's alone.
 PACED = {"DOWNLOAD_DELAY": str(DELAY), "AUTOTHROTTLE_ENABLED": "False",
-         "RANDOMIZE_DOWNLOAD_DELAY": "False", "CONCURRENT_REQUESTS_PER_DOMAIN": "1",
+         "DOWNLOAD_DELAY_JITTER": "0", "CONCURRENT_REQUESTS_PER_DOMAIN": "1",
          "FRONTIER_POLL_INTERVAL": "0.1"}
 
 

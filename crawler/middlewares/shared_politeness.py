@@ -65,7 +65,7 @@ class SharedPolitenessMiddleware:
         settings = crawler.settings
         url = settings.get("REDIS_URL")
         if not url or not settings.getbool("SHARED_POLITENESS", True):
-            raise NotConfigured("no REDIS_URL, or SHARED_POLITENESS is off")
+            raise NotConfigured  # (silently: a reason would be logged as a WARNING)
         import redis  # only crawls with REDIS_URL import it (crawler/addons.py)
 
         client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
