@@ -263,7 +263,7 @@ class ArticleStore:
         self._db = sqlite3.connect(self.path)
         self._db.row_factory = sqlite3.Row
         # WAL keeps readers (exports) working during a crawl; NORMAL survives a process crash.
-        self._db.execute("PRAGMA journal_mode=WAL")
+        backends.use_wal(self._db)
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._setup()
 
@@ -285,10 +285,7 @@ class ArticleStore:
     def _migrate(self) -> None:
         """Add the columns a store file written by an earlier version lacks."""
         for table, column, declaration in _ADDED_COLUMNS:
-            columns = self._dialect.columns(self._db, table)
-            if column not in columns:
-                with self._db:
-                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+            backends.add_columns(self._db, table, [(column, declaration)])
 
     def close(self) -> None:
         """Commit and close the database (a second call does nothing)."""

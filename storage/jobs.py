@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from storage.backends import dialect_of
+from storage.backends import add_columns, dialect_of
 
 # (column, declaration) added to crawl_runs.
 _JOB_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -44,12 +44,10 @@ BAD_STATUSES = ("failed", "incomplete")
 def setup_schema(db: sqlite3.Connection) -> None:
     """Add the job-history columns (and their index) to ``crawl_runs`` where missing."""
     columns = dialect_of(db).columns(db, "crawl_runs")
-    missing = [(name, kind) for name, kind in _JOB_COLUMNS if name not in columns]
-    if not missing:
+    if all(name in columns for name, _ in _JOB_COLUMNS):
         return  # no write lock just to open a store
+    add_columns(db, "crawl_runs", _JOB_COLUMNS)
     with db:
-        for name, kind in missing:
-            db.execute(f"ALTER TABLE crawl_runs ADD COLUMN {name} {kind}")
         db.execute("CREATE INDEX IF NOT EXISTS crawl_runs_site ON crawl_runs (site, started)")
 
 

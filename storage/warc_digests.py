@@ -28,6 +28,7 @@ from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 
+from storage.backends import add_columns, use_wal
 from storage.warc_records import EMPTY_PAYLOAD_DIGEST
 
 _SCHEMA = """
@@ -173,13 +174,12 @@ class DigestIndex:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._connection = sqlite3.connect(self.path)
         # WAL: a reader (e.g. a report) never blocks the crawl's writes.
-        self._connection.execute("PRAGMA journal_mode=WAL")
+        # (Crawls of several sites into one archive may open it at the same moment.)
+        use_wal(self._connection)
         self._connection.execute(_SCHEMA)
-        columns = {row[1] for row in self._connection.execute("PRAGMA table_info(payload_digests)")}
-        for column in _LOCATION_COLUMNS:
-            if column not in columns:
-                self._connection.execute(f"ALTER TABLE payload_digests ADD COLUMN {column} INTEGER")
         self._connection.commit()
+        add_columns(self._connection, "payload_digests",
+                    [(column, "INTEGER") for column in _LOCATION_COLUMNS])
 
     def lookup(self, digest: str) -> OriginalCapture | None:
         """Return the original capture of ``digest``, or ``None`` if it was never archived."""

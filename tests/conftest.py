@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.postgres import PostgresCluster, find_bindir
+from tests.redis_process import RedisProcess
 from tests.replica.content import build_site
 from tests.replica.process import ReplicaProcess
 
@@ -86,6 +87,14 @@ def full_crawl(replica, tmp_path_factory) -> CrawlRun:
     run = run_crawl(replica.origin, tmp_path_factory.mktemp("full-crawl"))
     assert run.returncode == 0, run.log[-4000:]
     return run
+
+
+@pytest.fixture(scope="module")
+def redis_server():
+    """A private redis-server (no persistence) for one test module (``tests/redis_process.py``);
+    the modules using it skip themselves when redis-server is not installed."""
+    with RedisProcess() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

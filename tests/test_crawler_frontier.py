@@ -27,7 +27,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from crawler.frontier import Frontier
 from tests.conftest import LOOPBACK_SETTINGS, PROJECT_ROOT, scrapy
-from tests.redis_process import MISSING, RedisProcess, available
+from tests.redis_process import MISSING, available
 from tests.replica.content import build_site
 from tests.replica.process import ReplicaProcess
 
@@ -41,12 +41,6 @@ ARTICLE_PATHS = frozenset(article.path for article in SITE.articles)
 SETTINGS = {**LOOPBACK_SETTINGS, "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
             "FRONTIER_LEASE_TIMEOUT": "3", "FRONTIER_POLL_INTERVAL": "0.2"}
 PORTAL_DELAY = ["--fault", "slow", "--fault-burst", "1000000", "--slow-seconds", "0.02"]
-
-
-@pytest.fixture(scope="module")
-def redis_server():
-    with RedisProcess() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

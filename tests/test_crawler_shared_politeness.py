@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.redis_process import MISSING, RedisProcess, available
+from tests.redis_process import MISSING, available
 from tests.replica.process import ReplicaProcess
 from tests.test_crawler_frontier import finish, worker
 
@@ -27,12 +27,6 @@ DELAY = 0.25
 PACED = {"DOWNLOAD_DELAY": str(DELAY), "AUTOTHROTTLE_ENABLED": "False",
          "DOWNLOAD_DELAY_JITTER": "0", "CONCURRENT_REQUESTS_PER_DOMAIN": "1",
          "FRONTIER_POLL_INTERVAL": "0.1"}
-
-
-@pytest.fixture(scope="module")
-def redis_server():
-    with RedisProcess() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ import csv
 import json
 import sqlite3
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -322,3 +323,41 @@ def test_due_failures_are_read_in_batches_through_the_index(store):
         "AND (next_attempt, url) > (?, ?) ORDER BY next_attempt, url LIMIT 4",
         ("baonamdinh", "9", "", "")))
     assert "failed_articles_due" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def _open_store_at_once(path: str, barrier, errors) -> None:
+    from storage.warc_digests import DigestIndex
+
+    barrier.wait()
+    try:
+        ArticleStore(path).close()
+        DigestIndex(Path(path).with_name("warc-digests.sqlite3")).close()
+    except Exception as error:  # reported to the test, which names it
+        errors.put(f"{type(error).__name__}: {error}")
+
+
+def test_workers_opening_a_new_store_at_the_same_moment_all_get_it(tmp_path):
+    # Two crawls on one machine (scrapyd, or workers of one REDIS_URL crawl) start together on a
+    # store (and a digest index) that does not exist yet: each makes or migrates the schema, and
+    # none may fail
+    # ("database is locked" switching to WAL, "duplicate column name" adding a column).
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    failures = []
+    for round_ in range(5):
+        path = tmp_path / f"round{round_}" / "articles.sqlite3"
+        path.parent.mkdir()
+        barrier, errors = context.Barrier(6), context.Queue()
+        processes = [context.Process(target=_open_store_at_once, args=(str(path), barrier, errors))
+                     for _ in range(6)]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join(60)
+        while not errors.empty():
+            failures.append(errors.get())
+        with ArticleStore(path) as store:
+            store.upsert(make_record("http://x/a/"))
+            assert store.count() == 1
+    assert failures == []

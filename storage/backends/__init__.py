@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -138,6 +139,51 @@ SQLITE = SqliteDialect()
 def dialect_of(db):
     """The dialect of a store connection (``sqlite3.Connection`` or `PostgresConnection`)."""
     return SQLITE if isinstance(db, sqlite3.Connection) else db.dialect
+
+
+def add_columns(db, table: str, columns: Sequence[tuple[str, str]]) -> None:
+    """Add to ``table`` the ``(name, declaration)`` columns it lacks.
+
+    Processes opening one new store together (two crawls starting at once) each see the
+    column missing: on SQLite the check is made again inside a write transaction, so the second
+    adds nothing ("duplicate column name" otherwise); on PostgreSQL the caller holds the
+    schema lock (`PostgresDialect.schema_lock`).
+    """
+    dialect = dialect_of(db)
+    if all(name in dialect.columns(db, table) for name, _ in columns):
+        return  # no write lock just to open a store
+    if dialect is not SQLITE:
+        with db:
+            for name, declaration in columns:
+                if name not in dialect.columns(db, table):
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        present = dialect.columns(db, table)
+        for name, declaration in columns:
+            if name not in present:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+
+
+def use_wal(db: sqlite3.Connection, attempts: int = 100) -> None:
+    """Put an SQLite store in WAL mode, waiting for another process switching it at once.
+
+    Switching needs the file to itself, and SQLite answers "database is locked" at once instead
+    of waiting (its busy timeout does not apply): two crawls opening a new store together hit it.
+    """
+    for attempt in range(attempts):
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
 
 
 def stream(db, sql: str, params=()) -> Iterator:
