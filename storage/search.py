@@ -202,7 +202,10 @@ def has_pending(db: sqlite3.Connection) -> bool:
     """Whether stored articles wait to be indexed (always False on PostgreSQL)."""
     if _on_postgres(db) or not has_index(db):
         return False
-    return db.execute(f"SELECT 1 FROM {PENDING_TABLE} LIMIT 1").fetchone() is not None
+    try:
+        return db.execute(f"SELECT 1 FROM {PENDING_TABLE} LIMIT 1").fetchone() is not None
+    except sqlite3.OperationalError:
+        return False  # an index from before batching (not yet upgraded): every row is in it
 
 
 def index_pending(db: sqlite3.Connection) -> None:

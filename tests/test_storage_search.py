@@ -267,6 +267,8 @@ def test_a_store_indexed_row_by_row_gets_batches_on_opening(tmp_path):
         db.execute("DROP TRIGGER articles_fts_insert")
         db.execute("DROP TABLE articles_fts_pending")
         db.execute(_UNBATCHED_INSERT)
+    with ArticleStore(path, readonly=True) as store:  # a reader may not upgrade it: it reads it
+        assert found(store, "dai hoi") == [CONGRESS["url"]]
     with ArticleStore(path) as store:
         [(trigger,)] = store._db.execute(
             "SELECT sql FROM sqlite_master WHERE name = 'articles_fts_insert'").fetchall()
